@@ -1,0 +1,717 @@
+// W4A16 GEMM on Hopper (SM90): every tactic of TensorRT-LLM's heuristic list, checked on real
+// numbers against an independent reference computed from the un-preprocessed weights.
+//
+// Host tests (packing, SM90 layout, error model, input validation) run on any machine.
+// GPU tests skip with a reason when no SM90 device is present. Each (case, tactic) is its
+// own gtest case and records the properties `tactic` and `rel_error`.
+//
+// Extra modes of the standalone (slim) build, which has its own main:
+//   --w4a16_preprocess=IN,OUT,K,N  write the SM90 layout of IN (K*N int8, row-major) to OUT
+//   --w4a16_case=DIR               run the tactics a case folder asks for (see casefiles.py)
+#include <gtest/gtest.h>
+
+#include <cuda_runtime_api.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "w4a16_gemm_adapter.h"
+#include "w4a16_host_ref.h"
+
+namespace w4a16 {
+namespace {
+
+// ---- CUDA helpers -----------------------------------------------------------------------
+
+#define W4A16_CUDA(call)                                                                  \
+  do {                                                                                    \
+    cudaError_t err_ = (call);                                                            \
+    if (err_ != cudaSuccess)                                                              \
+      throw std::runtime_error(std::string(#call) + " failed: " + cudaGetErrorString(err_) + \
+                               " at " __FILE__ ":" + std::to_string(__LINE__));           \
+  } while (0)
+
+struct DeviceBuffer {
+  void* ptr = nullptr;
+  size_t bytes = 0;
+  DeviceBuffer() = default;
+  explicit DeviceBuffer(size_t n) : bytes(n) { W4A16_CUDA(cudaMalloc(&ptr, n ? n : 1)); }
+  DeviceBuffer(DeviceBuffer const&) = delete;
+  DeviceBuffer& operator=(DeviceBuffer const&) = delete;
+  ~DeviceBuffer() {
+    if (ptr) cudaFree(ptr);
+  }
+  template <typename T>
+  static std::unique_ptr<DeviceBuffer> from(std::vector<T> const& host) {
+    auto b = std::make_unique<DeviceBuffer>(host.size() * sizeof(T));
+    if (!host.empty())
+      W4A16_CUDA(cudaMemcpy(b->ptr, host.data(), b->bytes, cudaMemcpyHostToDevice));
+    return b;
+  }
+};
+
+// Why GPU tests cannot run here, or "" when an SM90 device is present.
+std::string gpu_unavailable_reason() {
+  static std::string const reason = [] {
+    int count = 0;
+    cudaError_t err = cudaGetDeviceCount(&count);
+    if (err != cudaSuccess)
+      return std::string("no usable CUDA device (") + cudaGetErrorString(err) + ")";
+    if (count == 0) return std::string("no CUDA device present");
+    cudaDeviceProp prop{};
+    if (cudaGetDeviceProperties(&prop, 0) != cudaSuccess)
+      return std::string("cannot read device properties");
+    if (prop.major != 9 || prop.minor != 0)
+      return "device 0 is " + std::string(prop.name) + " (SM" + std::to_string(prop.major) +
+             std::to_string(prop.minor) + "), these kernels need SM90";
+    return std::string();
+  }();
+  return reason;
+}
+
+#define W4A16_REQUIRE_SM90()                                        \
+  do {                                                              \
+    std::string why_ = gpu_unavailable_reason();                    \
+    if (!why_.empty()) GTEST_SKIP() << "GPU test skipped: " << why_; \
+  } while (0)
+
+// ---- independent reference --------------------------------------------------------------
+//
+// Plain CUDA, float64 accumulation, reading the raw row-major int4 values (not the SM90
+// layout) and the scales/zeros/bias in their natural layouts. It shares nothing with
+// CUTLASS. It also returns S = |alpha| * sqrt(sum_k (a w)^2) for the error model.
+
+template <typename T>
+__device__ double to_double(T x);
+template <>
+__device__ double to_double<half>(half x) { return static_cast<double>(__half2float(x)); }
+template <>
+__device__ double to_double<__nv_bfloat16>(__nv_bfloat16 x) {
+  return static_cast<double>(__bfloat162float(x));
+}
+
+template <typename T>
+__global__ void reference_kernel(T const* a, int8_t const* q, T const* scales, T const* zeros,
+                                 T const* bias, double alpha, int m, int n, int k, int group,
+                                 double* ref, double* s_norm) {
+  int col = blockIdx.x * blockDim.x + threadIdx.x;
+  int row = blockIdx.y;
+  if (col >= n || row >= m) return;
+  double acc = 0, sq = 0;
+  T const* a_row = a + static_cast<size_t>(row) * k;
+  for (int kk = 0; kk < k; ++kk) {
+    size_t g = static_cast<size_t>(kk / group) * n + col;
+    double w = static_cast<double>(q[static_cast<size_t>(kk) * n + col]) * to_double(scales[g]);
+    if (zeros) w += to_double(zeros[g]);
+    double prod = to_double(a_row[kk]) * w;
+    acc += prod;
+    sq += prod * prod;
+  }
+  double out = alpha * acc + (bias ? to_double(bias[col]) : 0.0);
+  ref[static_cast<size_t>(row) * n + col] = out;
+  s_norm[static_cast<size_t>(row) * n + col] = fabs(alpha) * sqrt(sq);
+}
+
+// One problem's inputs on the device, with its reference output.
+struct PreparedCase {
+  Problem p;
+  unsigned long long seed = 0;
+  std::unique_ptr<DeviceBuffer> a, q_raw, b, scales, zeros, bias;
+  std::vector<double> ref, s_norm;
+};
+
+std::unique_ptr<PreparedCase> prepare(Problem const& p, unsigned long long seed) {
+  auto c = std::make_unique<PreparedCase>();
+  c->p = p;
+  c->seed = seed;
+  std::mt19937_64 rng(seed);
+  HostData h = make_random_data(p, rng);
+  c->a = DeviceBuffer::from(h.a);
+  c->q_raw = DeviceBuffer::from(h.q);
+  c->b = DeviceBuffer::from(preprocess_sm90(h.q.data(), p.k, p.n));
+  c->scales = DeviceBuffer::from(h.scales);
+  if (!h.zeros.empty()) c->zeros = DeviceBuffer::from(h.zeros);
+  if (!h.bias.empty()) c->bias = DeviceBuffer::from(h.bias);
+
+  size_t const outs = static_cast<size_t>(p.m) * p.n;
+  DeviceBuffer ref(outs * sizeof(double)), s_norm(outs * sizeof(double));
+  dim3 block(128), grid((p.n + 127) / 128, p.m);
+  auto launch = [&](auto tag) {
+    using T = decltype(tag);
+    reference_kernel<T><<<grid, block>>>(
+        static_cast<T const*>(c->a->ptr), static_cast<int8_t const*>(c->q_raw->ptr),
+        static_cast<T const*>(c->scales->ptr), c->zeros ? static_cast<T const*>(c->zeros->ptr) : nullptr,
+        c->bias ? static_cast<T const*>(c->bias->ptr) : nullptr, p.alpha, p.m, p.n, p.k, p.group,
+        static_cast<double*>(ref.ptr), static_cast<double*>(s_norm.ptr));
+  };
+  if (p.act == Act::kFp16)
+    launch(half{});
+  else
+    launch(__nv_bfloat16{});
+  W4A16_CUDA(cudaGetLastError());
+  W4A16_CUDA(cudaDeviceSynchronize());
+  c->ref.resize(outs);
+  c->s_norm.resize(outs);
+  W4A16_CUDA(cudaMemcpy(c->ref.data(), ref.ptr, outs * sizeof(double), cudaMemcpyDeviceToHost));
+  W4A16_CUDA(cudaMemcpy(c->s_norm.data(), s_norm.ptr, outs * sizeof(double), cudaMemcpyDeviceToHost));
+  return c;
+}
+
+unsigned long long run_seed() {
+  static unsigned long long const seed = [] {
+    if (char const* env = std::getenv("W4A16_SEED")) return std::strtoull(env, nullptr, 10);
+    return static_cast<unsigned long long>(std::random_device{}()) << 32 ^
+           static_cast<unsigned long long>(
+               std::chrono::steady_clock::now().time_since_epoch().count());
+  }();
+  return seed;
+}
+
+// ---- the tactic runner shared by the gtest cases and the case mode ------------------------
+
+struct TacticResult {
+  std::vector<uint16_t> out;
+  ErrorReport err;
+};
+
+DeviceBuffer& shared_workspace(size_t bytes) {
+  static std::unique_ptr<DeviceBuffer> ws;
+  if (!ws || ws->bytes < bytes) {
+    ws.reset();
+    ws = std::make_unique<DeviceBuffer>(bytes);
+  }
+  return *ws;
+}
+
+// Poison the output, launch one tactic, synchronise, read back.
+std::vector<uint16_t> run_tactic(PreparedCase const& c, tkc::CutlassGemmConfig const& config) {
+  Problem const& p = c.p;
+  size_t const outs = static_cast<size_t>(p.m) * p.n;
+  DeviceBuffer out(outs * sizeof(uint16_t));
+  W4A16_CUDA(cudaMemset(out.ptr, kPoisonByte, out.bytes));
+  GemmArgs g;
+  g.a = c.a->ptr;
+  g.b = c.b->ptr;
+  g.scales = c.scales->ptr;
+  g.zeros = c.zeros ? c.zeros->ptr : nullptr;
+  g.bias = c.bias ? c.bias->ptr : nullptr;
+  g.out = out.ptr;
+  size_t const ws_bytes = workspace_bytes(p);
+  DeviceBuffer& ws = shared_workspace(ws_bytes);
+  W4A16_CUDA(cudaDeviceSynchronize());
+  run_gemm(p, g, config, static_cast<char*>(ws.ptr), ws_bytes, /*stream=*/0);
+  W4A16_CUDA(cudaGetLastError());
+  W4A16_CUDA(cudaDeviceSynchronize());
+  std::vector<uint16_t> host(outs);
+  W4A16_CUDA(cudaMemcpy(host.data(), out.ptr, out.bytes, cudaMemcpyDeviceToHost));
+  return host;
+}
+
+// ---- the covering set of cases ----------------------------------------------------------
+//
+// Every (activation, quant op) pair appears three times; together the cases cover M in
+// {1, 7, 16, 128, 1000, 4096}, square and non-square Llama projection shapes, a ragged N,
+// group 64 and 128, with and without bias, alpha 1 and not 1.
+
+struct NamedCase {
+  char const* label;
+  Problem p;
+};
+
+Problem make(int m, int n, int k, int g, Act act, Quant quant, bool bias, float alpha) {
+  Problem p;
+  p.m = m; p.n = n; p.k = k; p.group = g; p.act = act; p.quant = quant; p.has_bias = bias;
+  p.alpha = alpha;
+  return p;
+}
+
+std::vector<NamedCase> const& cases() {
+  constexpr auto F = Act::kFp16, B = Act::kBf16;
+  constexpr auto S = Quant::kScaleOnly, Z = Quant::kScaleZeros;
+  static std::vector<NamedCase> const all = {
+      {"decode_square", make(1, 4096, 4096, 128, F, S, false, 1.0f)},
+      {"qkv8b", make(7, 6144, 4096, 64, B, Z, true, 0.5f)},
+      {"down8b", make(16, 4096, 14336, 128, F, Z, true, 2.0f)},
+      {"gate8b", make(16, 14336, 4096, 64, B, S, false, 1.0f)},
+      {"o70b", make(128, 8192, 8192, 128, B, Z, false, 0.25f)},
+      {"kv8b", make(128, 1024, 4096, 64, F, S, true, 1.0f)},
+      {"prefill_square", make(1000, 4096, 4096, 128, F, Z, false, 1.0f)},
+      {"qkv70b", make(1000, 10240, 8192, 64, B, S, true, 0.75f)},
+      {"big_square", make(4096, 4096, 4096, 128, B, Z, true, 1.5f)},
+      {"wide_k", make(4096, 2048, 8192, 64, F, S, false, 0.5f)},
+      {"ragged_n", make(7, 264, 512, 64, F, Z, true, -1.25f)},
+      {"down70b_decode", make(1, 8192, 28672, 128, B, S, false, 1.0f)},
+  };
+  return all;
+}
+
+std::string case_name(NamedCase const& c) {
+  std::ostringstream os;
+  Problem const& p = c.p;
+  os << c.label << "_m" << p.m << "_n" << p.n << "_k" << p.k << "_g" << p.group << "_"
+     << act_name(p.act) << "_" << (p.quant == Quant::kScaleOnly ? "scaleonly" : "zeros")
+     << (p.has_bias ? "_bias" : "") << "_alpha";
+  std::string alpha = std::to_string(p.alpha);
+  alpha.erase(alpha.find_last_not_of('0') + 1);
+  if (!alpha.empty() && alpha.back() == '.') alpha.pop_back();
+  for (char& ch : alpha) ch = (ch == '.') ? 'p' : (ch == '-' ? 'm' : ch);
+  os << alpha;
+  return os.str();
+}
+
+// Keeps the last prepared case: parameters run case-major, so each case is prepared once.
+PreparedCase const& prepared(size_t case_index) {
+  static size_t cached_index = static_cast<size_t>(-1);
+  static std::unique_ptr<PreparedCase> cached;
+  if (!cached || cached_index != case_index) {
+    cached.reset();
+    cached = prepare(cases()[case_index].p, run_seed() + case_index);
+    cached_index = case_index;
+  }
+  return *cached;
+}
+
+// ---- host tests: run anywhere -----------------------------------------------------------
+
+TEST(HostInt4, PackRoundTripsEveryValuePair) {
+  std::vector<int8_t> v;
+  for (int lo = -8; lo <= 7; ++lo)
+    for (int hi = -8; hi <= 7; ++hi) {
+      v.push_back(static_cast<int8_t>(lo));
+      v.push_back(static_cast<int8_t>(hi));
+    }
+  auto packed = pack_int4(v);
+  ASSERT_EQ(packed.size(), v.size() / 2);
+  EXPECT_EQ(unpack_int4(packed), v);
+  // Low nibble first: element 0 of the pair (-8, 7) lands in bits 0-3.
+  EXPECT_EQ(pack_int4({-8, 7})[0], 0x78);
+  EXPECT_THROW(pack_int4({8, 0}), std::invalid_argument);
+}
+
+TEST(HostSm90Layout, RowPermutationIsABijection) {
+  std::set<int> seen(kRowPermutation.begin(), kRowPermutation.end());
+  EXPECT_EQ(seen.size(), 32u);
+  EXPECT_EQ(*seen.begin(), 0);
+  EXPECT_EQ(*seen.rbegin(), 31);
+  std::set<int> nibbles(kNibbleOrder.begin(), kNibbleOrder.end());
+  EXPECT_EQ(nibbles.size(), 8u);
+}
+
+TEST(HostSm90Layout, PreprocessInvertsOnRandomWeights) {
+  std::mt19937_64 rng(run_seed());
+  std::uniform_int_distribution<int> nib(-8, 7);
+  for (auto [k, n] : {std::pair{64, 8}, std::pair{128, 24}, std::pair{4096, 64}}) {
+    std::vector<int8_t> q(static_cast<size_t>(k) * n);
+    for (auto& x : q) x = static_cast<int8_t>(nib(rng));
+    auto packed = preprocess_sm90(q.data(), k, n);
+    ASSERT_EQ(packed.size(), static_cast<size_t>(k) * n / 2);
+    EXPECT_EQ(unpreprocess_sm90(packed, k, n), q) << "K=" << k << " N=" << n;
+  }
+}
+
+TEST(HostSm90Layout, SingleElementLandsWhereTheRulesSay) {
+  // Put one non-zero value at every (row, col) in turn and find its nibble: this checks
+  // the composition of the four steps against their plain-words description.
+  int const k = 64, n = 2;
+  for (int row = 0; row < k; ++row)
+    for (int col = 0; col < n; ++col) {
+      std::vector<int8_t> q(static_cast<size_t>(k) * n, 0);
+      q[static_cast<size_t>(row) * n + col] = 5;
+      auto packed = preprocess_sm90(q.data(), k, n);
+      // Step 1: the stored row is where the permutation lists this source row.
+      int pos = static_cast<int>(std::find(kRowPermutation.begin(), kRowPermutation.end(), row % 32) -
+                                 kRowPermutation.begin());
+      int stored = (row / 32) * 32 + pos;
+      // Step 2: column-major element index; step 4: nibble slot inside its 32-bit word.
+      int elem = col * k + stored;
+      int slot = static_cast<int>(std::find(kNibbleOrder.begin(), kNibbleOrder.end(), elem % 8) -
+                                  kNibbleOrder.begin());
+      int byte = (elem / 8) * 4 + slot / 2;
+      for (size_t i = 0; i < packed.size(); ++i)
+        for (int half_idx = 0; half_idx < 2; ++half_idx) {
+          int v = half_idx == 0 ? (packed[i] & 0xF) : (packed[i] >> 4);
+          bool here = static_cast<int>(i) == byte && half_idx == slot % 2;
+          ASSERT_EQ(v, here ? 5 + kInt4Bias : kInt4Bias)
+              << "row " << row << " col " << col << " byte " << i << " nibble " << half_idx;
+        }
+    }
+}
+
+TEST(HostSm90Layout, RejectsBadShapesAndValues) {
+  std::vector<int8_t> q(48 * 8, 0);
+  EXPECT_THROW(preprocess_sm90(q.data(), 48, 8), std::invalid_argument);
+  std::vector<int8_t> big(64 * 8, 9);
+  EXPECT_THROW(preprocess_sm90(big.data(), 64, 8), std::invalid_argument);
+}
+
+TEST(HostErrorModel, AcceptsRoundingAndCatchesRealErrors) {
+  // A rounded copy of the reference passes; NaN, a sign flip and a 1% error fail.
+  std::mt19937_64 rng(run_seed());
+  std::normal_distribution<double> nd(0, 5);
+  for (Act act : {Act::kFp16, Act::kBf16}) {
+    std::vector<double> ref(1000), s(1000);
+    std::vector<uint16_t> out(1000);
+    for (size_t i = 0; i < ref.size(); ++i) {
+      ref[i] = nd(rng);
+      s[i] = std::fabs(ref[i]) + 1.0;
+      out[i] = float_to_bits(static_cast<float>(ref[i]), act);
+    }
+    auto ok = compare_to_reference(out, ref, s, act);
+    EXPECT_EQ(ok.over_bound, 0u);
+    EXPECT_EQ(ok.nan_or_unwritten, 0u);
+    EXPECT_LE(ok.rel_error, ok.rel_bound);
+
+    auto bad = out;
+    bad[3] = kPoisonBits;
+    EXPECT_EQ(compare_to_reference(bad, ref, s, act).nan_or_unwritten, 1u);
+    bad = out;
+    bad[7] = float_to_bits(static_cast<float>(-ref[7] + 3.0), act);
+    EXPECT_GE(compare_to_reference(bad, ref, s, act).over_bound, 1u);
+    for (size_t i = 0; i < bad.size(); ++i)
+      bad[i] = float_to_bits(static_cast<float>(ref[i] * 1.01 + 0.1), act);
+    EXPECT_GT(compare_to_reference(bad, ref, s, act).rel_error, 4 * unit_roundoff(act));
+  }
+}
+
+TEST(HostWorkspace, Sm90RuleIgnoresTheProblemSize) {
+  // (2*2*132 + 132) units of 128x256 fp32: 86,507,520 bytes on a 132-SM H100.
+  EXPECT_EQ(sm90_workspace_bytes(132), 86507520u);
+  EXPECT_EQ(sm90_workspace_bytes(1), 5u * 128 * 256 * 4);
+}
+
+TEST(HostValidation, BadProblemsAreRefusedBeforeLaunch) {
+  Problem p = make(16, 4096, 4096, 128, Act::kFp16, Quant::kScaleOnly, false, 1.f);
+  char dummy[16];
+  GemmArgs g;
+  g.a = g.b = g.scales = dummy;
+  g.out = dummy;
+  size_t const ws = sm90_workspace_bytes(132);
+  EXPECT_NO_THROW(validate_call(p, g, ws, ws));
+  auto expect_refused = [&](Problem bad, GemmArgs args, size_t given, char const* what) {
+    try {
+      validate_call(bad, args, given, ws);
+      ADD_FAILURE() << "not refused: " << what;
+    } catch (std::invalid_argument const& e) {
+      EXPECT_FALSE(std::string(e.what()).empty()) << what;
+    }
+  };
+  Problem q = p;
+  q.group = 96;
+  expect_refused(q, g, ws, "group size not a multiple of 64");
+  q = p;
+  q.k = 4160;
+  expect_refused(q, g, ws, "K not a multiple of the group");
+  q = p;
+  q.n = 4100;
+  expect_refused(q, g, ws, "N not a multiple of 8");
+  q = p;
+  q.m = 0;
+  expect_refused(q, g, ws, "M = 0");
+  GemmArgs h = g;
+  h.zeros = dummy;
+  expect_refused(p, h, ws, "zeros given to scale-only");
+  q = p;
+  q.quant = Quant::kScaleZeros;
+  expect_refused(q, g, ws, "zeros missing for scale-and-zeros");
+  h = g;
+  h.scales = nullptr;
+  expect_refused(p, h, ws, "null scales");
+  expect_refused(p, g, 16u << 20, "16 MB workspace");
+}
+
+TEST(HostTactics, HeuristicListsEveryValidPairOnce) {
+  auto configs = candidate_configs();
+  ASSERT_EQ(configs.size(), 22u) << "21 (tile, cluster) pairs plus the CUDA-kernel entry";
+  std::set<std::string> names;
+  for (auto const& c : configs) {
+    int cm = 0, cn = 0;
+    cluster_shape(c, cm, cn);
+    int tm = tile_m(c), tn = tile_n(c);
+    ASSERT_TRUE(tm == 64 || tm == 128) << tactic_name(c);
+    ASSERT_GT(tn, 0) << tactic_name(c);
+    bool valid = (cm == 1 && cn == 1) || (cm == 2 && cn == 1 && tm >= 128) ||
+                 (cm == 1 && cn == 2 && tn >= 128) || (cm == 2 && cn == 2 && tm >= 128 && tn >= 128);
+    EXPECT_TRUE(valid) << tactic_name(c);
+    EXPECT_TRUE(names.insert(tactic_name(c)).second) << "duplicate " << tactic_name(c);
+  }
+  EXPECT_EQ(std::count_if(configs.begin(), configs.end(),
+                          [](auto const& c) { return c.enableCudaKernel; }),
+            1);
+}
+
+TEST(HostCases, EveryCaseIsValidAndNamedUniquely) {
+  std::set<std::string> names;
+  for (auto const& c : cases()) {
+    EXPECT_NO_THROW(validate_problem(c.p)) << case_name(c);
+    EXPECT_TRUE(names.insert(case_name(c)).second) << case_name(c);
+  }
+}
+
+// ---- GPU tests ----------------------------------------------------------------------------
+
+TEST(GPU_Workspace, TooSmallWorkspaceIsRefusedBeforeLaunch) {
+  W4A16_REQUIRE_SM90();
+  // Pick a compiled stream-K (128-row) tactic if there is one, else any compiled tactic.
+  tkc::CutlassGemmConfig chosen{};
+  bool found = false;
+  Problem p = make(128, 4096, 4096, 128, Act::kFp16, Quant::kScaleOnly, false, 1.f);
+  for (Act act : {Act::kFp16, Act::kBf16})
+    for (Quant quant : {Quant::kScaleOnly, Quant::kScaleZeros})
+      for (auto const& c : candidate_configs())
+        if (!found && tactic_compiled(act, quant, c) && tile_m(c) == 128) {
+          chosen = c;
+          p.act = act;
+          p.quant = quant;
+          found = true;
+        }
+  if (!found) GTEST_SKIP() << "no 128-row tactic compiled in this build (" << build_filter() << ")";
+  std::unique_ptr<PreparedCase> c = prepare(p, run_seed());
+  size_t const outs = static_cast<size_t>(p.m) * p.n;
+  DeviceBuffer out(outs * 2), ws(16u << 20);
+  W4A16_CUDA(cudaMemset(out.ptr, kPoisonByte, out.bytes));
+  GemmArgs g;
+  g.a = c->a->ptr;
+  g.b = c->b->ptr;
+  g.scales = c->scales->ptr;
+  g.zeros = c->zeros ? c->zeros->ptr : nullptr;
+  g.out = out.ptr;
+  RecordProperty("tactic", tactic_name(chosen));
+  EXPECT_THROW(run_gemm(p, g, chosen, static_cast<char*>(ws.ptr), ws.bytes, 0),
+               std::invalid_argument);
+  W4A16_CUDA(cudaDeviceSynchronize());
+  std::vector<uint16_t> host(outs);
+  W4A16_CUDA(cudaMemcpy(host.data(), out.ptr, out.bytes, cudaMemcpyDeviceToHost));
+  EXPECT_TRUE(std::all_of(host.begin(), host.end(), [](uint16_t b) { return b == kPoisonBits; }))
+      << "the output was written although the call was refused";
+}
+
+TEST(GPU_Api, ConfigsAndWorkspaceMatchTheApi) {
+  W4A16_REQUIRE_SM90();
+  auto expected = candidate_configs();
+  for (Act act : {Act::kFp16, Act::kBf16})
+    for (Quant quant : {Quant::kScaleOnly, Quant::kScaleZeros}) {
+      auto got = api_configs(act, quant);
+      ASSERT_EQ(got.size(), expected.size());
+      for (size_t i = 0; i < got.size(); ++i) EXPECT_EQ(tactic_name(got[i]), tactic_name(expected[i]));
+      Problem p = make(16, 4096, 4096, 128, act, quant, false, 1.f);
+      EXPECT_EQ(workspace_bytes(p), sm90_workspace_bytes(device_sm_count())) << kAdapterName;
+    }
+}
+
+struct TacticParam {
+  size_t case_index;
+  size_t config_index;
+};
+
+class GPU_Tactic : public ::testing::TestWithParam<TacticParam> {};
+
+std::vector<TacticParam> all_params() {
+  std::vector<TacticParam> out;
+  size_t const n_configs = candidate_configs().size();
+  for (size_t c = 0; c < cases().size(); ++c)
+    for (size_t t = 0; t < n_configs; ++t) out.push_back({c, t});
+  return out;
+}
+
+std::string param_name(::testing::TestParamInfo<TacticParam> const& info) {
+  return case_name(cases()[info.param.case_index]) + "__" +
+         tactic_name(candidate_configs()[info.param.config_index]);
+}
+
+TEST_P(GPU_Tactic, MatchesReference) {
+  auto const& param = GetParam();
+  auto const config = candidate_configs()[param.config_index];
+  NamedCase const& nc = cases()[param.case_index];
+  RecordProperty("tactic", tactic_name(config));
+  RecordProperty("case", case_name(nc));
+  W4A16_REQUIRE_SM90();
+  if (!tactic_compiled(nc.p.act, nc.p.quant, config))
+    GTEST_SKIP() << "tactic " << tactic_name(config) << " for " << act_name(nc.p.act) << "/"
+                 << quant_name(nc.p.quant) << " not compiled in this build (" << build_filter() << ")";
+  PreparedCase const& c = prepared(param.case_index);
+  RecordProperty("seed", std::to_string(c.seed));
+  std::vector<uint16_t> out = run_tactic(c, config);
+  ErrorReport r = compare_to_reference(out, c.ref, c.s_norm, nc.p.act);
+  char rel[32], viol[32];
+  std::snprintf(rel, sizeof rel, "%.3e", r.rel_error);
+  std::snprintf(viol, sizeof viol, "%.3f", r.max_violation);
+  RecordProperty("rel_error", rel);
+  RecordProperty("max_violation", viol);
+  EXPECT_EQ(r.nan_or_unwritten, 0u) << "NaN or unwritten outputs; first at flat index " << r.first_bad;
+  EXPECT_EQ(r.over_bound, 0u) << r.over_bound << " of " << r.elements
+                              << " outputs exceed u*|ref| + 5u*S; worst ratio " << r.max_violation
+                              << ", first at flat index " << r.first_bad;
+  EXPECT_LE(r.rel_error, r.rel_bound) << "normwise relative error over 4u";
+}
+
+INSTANTIATE_TEST_SUITE_P(AllCases, GPU_Tactic, ::testing::ValuesIn(all_params()), param_name);
+
+// ---- extra modes ------------------------------------------------------------------------
+
+std::vector<char> read_file(std::string const& path, size_t expected) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) throw std::runtime_error("cannot open " + path);
+  std::vector<char> data((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  if (expected != static_cast<size_t>(-1) && data.size() != expected)
+    throw std::runtime_error(path + ": expected " + std::to_string(expected) + " bytes, found " +
+                             std::to_string(data.size()));
+  return data;
+}
+
+void write_file(std::string const& path, void const* data, size_t bytes) {
+  std::ofstream f(path, std::ios::binary);
+  if (!f || !f.write(static_cast<char const*>(data), static_cast<std::streamsize>(bytes)))
+    throw std::runtime_error("cannot write " + path);
+}
+
+int preprocess_mode(std::string const& spec) {
+  std::vector<std::string> parts;
+  std::stringstream ss(spec);
+  for (std::string item; std::getline(ss, item, ',');) parts.push_back(item);
+  if (parts.size() != 4)
+    throw std::invalid_argument("--w4a16_preprocess expects IN,OUT,K,N (got '" + spec + "')");
+  int k = std::stoi(parts[2]), n = std::stoi(parts[3]);
+  check_weight_shape(k, n);
+  auto raw = read_file(parts[0], static_cast<size_t>(k) * n);
+  auto packed = preprocess_sm90(reinterpret_cast<int8_t const*>(raw.data()), k, n);
+  write_file(parts[1], packed.data(), packed.size());
+  return 0;
+}
+
+// Minimal reader for the flat case.json that scripts/w4a16/casefiles.py writes.
+std::string json_value(std::string const& text, std::string const& key) {
+  auto pos = text.find("\"" + key + "\"");
+  if (pos == std::string::npos) throw std::invalid_argument("case.json: missing key " + key);
+  pos = text.find(':', pos) + 1;
+  while (pos < text.size() && std::isspace(static_cast<unsigned char>(text[pos]))) ++pos;
+  if (text[pos] == '[') return text.substr(pos, text.find(']', pos) - pos + 1);
+  if (text[pos] == '"') return text.substr(pos + 1, text.find('"', pos + 1) - pos - 1);
+  auto end = text.find_first_of(",}\n", pos);
+  std::string v = text.substr(pos, end - pos);
+  v.erase(v.find_last_not_of(" \t\r") + 1);
+  return v;
+}
+
+std::string json_escape(std::string const& s) {
+  std::string out;
+  for (char ch : s) {
+    if (ch == '"' || ch == '\\') out += '\\';
+    if (ch == '\n') { out += "\\n"; continue; }
+    out += ch;
+  }
+  return out;
+}
+
+int case_mode(std::string const& dir) {
+  std::string const text = [&] {
+    auto raw = read_file(dir + "/case.json", static_cast<size_t>(-1));
+    return std::string(raw.begin(), raw.end());
+  }();
+  if (json_value(text, "version") != "1") throw std::invalid_argument("case.json: version must be 1");
+  Problem p;
+  p.m = std::stoi(json_value(text, "m"));
+  p.n = std::stoi(json_value(text, "n"));
+  p.k = std::stoi(json_value(text, "k"));
+  p.group = std::stoi(json_value(text, "group_size"));
+  std::string dtype = json_value(text, "dtype"), quant = json_value(text, "quant_op");
+  if (dtype != "fp16" && dtype != "bf16") throw std::invalid_argument("case.json: bad dtype " + dtype);
+  if (quant != "scale_only" && quant != "scale_zeros")
+    throw std::invalid_argument("case.json: bad quant_op " + quant);
+  p.act = dtype == "fp16" ? Act::kFp16 : Act::kBf16;
+  p.quant = quant == "scale_only" ? Quant::kScaleOnly : Quant::kScaleZeros;
+  p.alpha = std::stof(json_value(text, "alpha"));
+  p.has_bias = json_value(text, "has_bias") == "true";
+  validate_problem(p);
+  std::string const tactics = json_value(text, "tactics");
+  std::string why = gpu_unavailable_reason();
+  if (!why.empty()) throw std::runtime_error("case mode needs an SM90 GPU: " + why);
+
+  size_t const mk = static_cast<size_t>(p.m) * p.k, kn = static_cast<size_t>(p.k) * p.n;
+  size_t const groups = static_cast<size_t>(p.k / p.group) * p.n;
+  auto as_u16 = [](std::vector<char> const& v) {
+    std::vector<uint16_t> out(v.size() / 2);
+    std::memcpy(out.data(), v.data(), out.size() * 2);
+    return out;
+  };
+  PreparedCase c;
+  c.p = p;
+  auto q = read_file(dir + "/weights_int4.bin", kn);
+  c.a = DeviceBuffer::from(as_u16(read_file(dir + "/activations.bin", mk * 2)));
+  c.b = DeviceBuffer::from(preprocess_sm90(reinterpret_cast<int8_t const*>(q.data()), p.k, p.n));
+  c.scales = DeviceBuffer::from(as_u16(read_file(dir + "/scales.bin", groups * 2)));
+  if (p.quant == Quant::kScaleZeros)
+    c.zeros = DeviceBuffer::from(as_u16(read_file(dir + "/zeros.bin", groups * 2)));
+  if (p.has_bias) c.bias = DeviceBuffer::from(as_u16(read_file(dir + "/bias.bin", p.n * 2)));
+
+  std::string const out_dir = dir + "/out";
+  std::string mk_cmd = "mkdir -p '" + out_dir + "'";
+  if (std::system(mk_cmd.c_str()) != 0) throw std::runtime_error("cannot create " + out_dir);
+  cudaDeviceProp prop{};
+  W4A16_CUDA(cudaGetDeviceProperties(&prop, 0));
+  std::ostringstream js;
+  js << "{\"version\": 1, \"device\": \"" << json_escape(prop.name) << "\", \"adapter\": \""
+     << kAdapterName << "\", \"tactics\": [";
+  bool first = true;
+  for (auto const& config : candidate_configs()) {
+    std::string name = tactic_name(config);
+    if (tactics.find("\"all\"") == std::string::npos && tactics.find("\"" + name + "\"") == std::string::npos)
+      continue;
+    std::string status = "ok", message, file = "null";
+    if (!tactic_compiled(p.act, p.quant, config)) {
+      status = "not_compiled";
+      message = "not compiled in this build (" + build_filter() + ")";
+    } else {
+      try {
+        auto out = run_tactic(c, config);
+        write_file(out_dir + "/" + name + ".bin", out.data(), out.size() * 2);
+        file = "\"out/" + name + ".bin\"";
+      } catch (std::exception const& e) {
+        status = "error";
+        message = e.what();
+        cudaGetLastError();  // clear a sticky launch error so the next tactic can run
+      }
+    }
+    js << (first ? "" : ", ") << "{\"name\": \"" << name << "\", \"status\": \"" << status
+       << "\", \"message\": \"" << json_escape(message) << "\", \"file\": " << file << "}";
+    first = false;
+    std::printf("[w4a16 case] %-45s %s\n", name.c_str(), status.c_str());
+  }
+  js << "]}\n";
+  std::string const result = js.str();
+  write_file(dir + "/result.json", result.data(), result.size());
+  return 0;
+}
+
+}  // namespace
+}  // namespace w4a16
+
+// In a TensorRT-LLM tree add_gtest links gtest_main; the standalone build brings its own main
+// for the extra modes.
+#ifndef W4A16_USE_TRTLLM_RUNNER
+int main(int argc, char** argv) {
+  setenv("TLLM_LOG_LEVEL", "WARNING", /*overwrite=*/0);  // keep TensorRT-LLM's debug log quiet
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    try {
+      if (arg.rfind("--w4a16_preprocess=", 0) == 0)
+        return w4a16::preprocess_mode(arg.substr(std::string("--w4a16_preprocess=").size()));
+      if (arg.rfind("--w4a16_case=", 0) == 0)
+        return w4a16::case_mode(arg.substr(std::string("--w4a16_case=").size()));
+    } catch (std::exception const& e) {
+      std::fprintf(stderr, "error: %s\n", e.what());
+      return 2;
+    }
+  }
+  ::testing::InitGoogleTest(&argc, argv);
+  return RUN_ALL_TESTS();
+}
+#endif

@@ -1,0 +1,1 @@
+"""Tests of the torch reference, the case-file contract and the error model."""

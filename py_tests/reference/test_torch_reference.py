@@ -1,0 +1,145 @@
+"""The kernel against the float64 torch reference, one test per (case, tactic).
+
+Each case is written to a temporary directory and run through the binary's case mode once
+(all tactics); every tactic's output is then judged with the error model. The cases cover the
+linear layers of Llama-3-8B and Llama-2-70B, M from 1 to 4096, group 64 and 128, fp16 and
+bf16, with and without zeros and bias, as a pairwise-covering set rather than the full
+product (that would take hours). Needs an SM90 GPU and the built binary.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from w4a16.casefiles import Case, CaseResult, CaseSpec, random_case, run_case, write_case
+from w4a16.reference import Reference, check_output
+from w4a16.tactics import all_tactics
+
+from .support import binary_or_skip, seed_for, sm90_skip_reason
+
+# (N, K) of each linear layer; gate and up share a shape.
+LAYERS = {
+    "llama3-8b.qkv": (6144, 4096),
+    "llama3-8b.o": (4096, 4096),
+    "llama3-8b.gate_up": (14336, 4096),
+    "llama3-8b.down": (4096, 14336),
+    "llama2-70b.qkv": (10240, 8192),
+    "llama2-70b.o": (8192, 8192),
+    "llama2-70b.gate_up": (28672, 8192),
+    "llama2-70b.down": (8192, 28672),
+    # Not model layers: N and K that are not multiples of the larger tiles.
+    "edge.n200_k192": (200, 192),
+    "edge.n8_k128": (8, 128),
+}
+
+# (layer, M, group, dtype, quant op, bias, alpha). Every pair of (dtype, group, quant op,
+# bias) values occurs at least once; every layer once; M covers 1..4096 including values
+# that are not multiples of any tile.
+CASES = [
+    ("llama3-8b.qkv", 1, 128, "fp16", "scale_only", False, 1.0),
+    ("llama3-8b.o", 4096, 64, "bf16", "scale_zeros", True, 1.0),
+    ("llama3-8b.gate_up", 16, 64, "fp16", "scale_zeros", True, 1.0),
+    ("llama3-8b.down", 255, 128, "bf16", "scale_only", True, 0.5),
+    ("llama2-70b.qkv", 33, 128, "bf16", "scale_zeros", False, 1.0),
+    ("llama2-70b.o", 1024, 128, "fp16", "scale_only", True, 1.0),
+    ("llama2-70b.gate_up", 7, 64, "bf16", "scale_only", False, 1.0),
+    ("llama2-70b.down", 128, 64, "fp16", "scale_zeros", False, 1.25),
+    ("edge.n200_k192", 5, 64, "bf16", "scale_zeros", True, 1.0),
+    ("edge.n8_k128", 1, 128, "fp16", "scale_only", True, 2.0),
+]
+
+
+def _spec(layer: str, m: int, g: int, dtype: str, op: str, bias: bool, alpha: float) -> CaseSpec:
+    n, k = LAYERS[layer]
+    return CaseSpec(m=m, n=n, k=k, group_size=g, dtype=dtype, quant_op=op, alpha=alpha,
+                    has_bias=bias)  # fmt: skip
+
+
+SPECS = {f"{c[0]}_{_spec(*c).label}": _spec(*c) for c in CASES}
+TACTICS = [t.name for t in all_tactics()]
+
+pytestmark = pytest.mark.gpu
+
+
+@dataclass
+class Outcome:
+    """One case after the binary ran it: what it reported and what it should have computed."""
+
+    case: Case
+    result: CaseResult
+    reference: Reference
+
+    @property
+    def contract_error(self) -> str | None:
+        """Why the reported tactic list breaks the case-mode contract, if it does."""
+        reported = [t.name for t in self.result.tactics]
+        if sorted(reported) != sorted(TACTICS):
+            return f"asked for all tactics, the binary reported {reported}"
+        return None
+
+
+class CaseRunner:
+    """Runs each case once and keeps only the latest (GPU memory and disk stay bounded)."""
+
+    def __init__(self, binary: Path, workdir: Path) -> None:
+        self.binary = binary
+        self.workdir = workdir
+        self.name: str | None = None
+        self.outcome: Outcome | None = None
+
+    def get(self, name: str) -> Outcome:
+        if name != self.name:
+            self._drop()
+            directory = self.workdir / name
+            case = random_case(SPECS[name], seed=seed_for(name))
+            write_case(directory, case)
+            result = run_case(self.binary, directory, timeout_s=600)
+            self.outcome = Outcome(case, result, case.reference(device="cuda"))
+            self.name = name
+        assert self.outcome is not None
+        return self.outcome
+
+    def _drop(self) -> None:
+        if self.name is not None:
+            shutil.rmtree(self.workdir / self.name, ignore_errors=True)
+        self.name, self.outcome = None, None
+
+
+@pytest.fixture(scope="module")
+def runner(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CaseRunner]:
+    reason = sm90_skip_reason()  # the GPU first: CI has none, so it skips here
+    if reason:
+        pytest.skip(reason)
+    runner = CaseRunner(binary_or_skip(), tmp_path_factory.mktemp("w4a16_cases"))
+    yield runner
+    runner._drop()
+
+
+@pytest.mark.parametrize(
+    ("name", "tactic"),
+    [(name, tactic) for name in SPECS for tactic in TACTICS],
+    ids=[f"{name}-{tactic}" for name in SPECS for tactic in TACTICS],
+)
+def test_tactic_matches_reference(
+    runner: CaseRunner, record_property: Callable[[str, object], None], name: str, tactic: str
+) -> None:
+    outcome = runner.get(name)
+    record_property("tactic", tactic)
+    record_property("device", outcome.result.device)
+    if outcome.contract_error:
+        pytest.fail(outcome.contract_error)
+    entry = outcome.result.get(tactic)
+    assert entry is not None
+    if entry.status == "not_compiled":
+        pytest.skip(f"{tactic} is not compiled into this binary")
+    if entry.status == "error":
+        pytest.fail(f"{tactic} failed to run: {entry.message}")
+    spec = outcome.case.spec
+    check = check_output(outcome.result.output(entry, spec.m, spec.n), outcome.reference)
+    record_property("rel_error", check.rel_error)
+    record_property("max_violation", check.max_violation)
+    assert check.passed, f"{tactic} on {name}: {check.summary()}"

@@ -1,0 +1,230 @@
+"""Build the `w4a16SM90SimpleTest` target, and run it where an SM90 GPU is present.
+
+Steps: locate sources -> generate the launcher instantiations -> configure cpp_tests/ with
+CMake + ninja (ccache when present) -> build with progress lines -> if an SM90 GPU is
+visible, run the binary through the gtest runner and write the JUnit XML report.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+from w4a16 import gpu, instantiations, paths, sources
+from w4a16.errors import UserError
+
+# Presets: what each build compiles. "ci" is what a 2-core CPU machine builds in a few
+# minutes: both kernel schedules (64-row ping-pong, 128-row cooperative with a 2x1 cluster).
+PRESETS = {
+    "slim": {"tiles": "all", "activations": "fp16,bf16", "quant_ops": "scale_only,scale_zeros"},
+    "ci": {"tiles": "64x16,128x16", "activations": "fp16", "quant_ops": "scale_only"},
+}
+
+
+def _cmake_list(items: list[Path]) -> str:
+    return ";".join(str(p) for p in items)
+
+
+def configure(found: sources.Located, gen_dir: Path, build_dir: Path) -> None:
+    if shutil.which("cmake") is None:
+        raise UserError("cmake not found: install it (pip install cmake, or apt-get install cmake)")
+    if shutil.which("ninja") is None:
+        raise UserError(
+            "ninja not found: install it (pip install ninja, or apt-get install ninja-build)"
+        )
+    cmd = [
+        "cmake", "-S", str(paths.CPP_TESTS), "-B", str(build_dir), "-G", "Ninja",
+        f"-DCMAKE_CUDA_COMPILER={found.tools.nvcc}",
+        f"-DW4A16_INCLUDE_DIRS={_cmake_list(found.include_dirs)}",
+        f"-DW4A16_COMMON_SOURCES={_cmake_list(found.kernels.common_sources)}",
+        f"-DW4A16_GENERATED_DIR={gen_dir}",
+    ]
+    if found.tools.gtest_source is not None:
+        cmd.append(f"-DW4A16_GTEST_SOURCE_DIR={found.tools.gtest_source}")
+    print(f"[build] configuring {build_dir}", flush=True)
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    log = build_dir / "configure.log"
+    build_dir.mkdir(parents=True, exist_ok=True)
+    log.write_text(proc.stdout + proc.stderr)
+    if proc.returncode != 0:
+        errors = [ln for ln in (proc.stderr or proc.stdout).splitlines() if ln.strip()]
+        first = next((ln for ln in errors if "Error" in ln or "error" in ln), errors[:1] or ["?"])
+        raise UserError(f"CMake configure failed ({first.strip()}); full log: {log}")
+
+
+def compile_target(build_dir: Path, jobs: int) -> float:
+    """Run ninja through CMake, echoing its [n/total] progress; returns seconds taken."""
+    # CCACHE_BASEDIR makes paths inside the checkout relative, so a fresh clone elsewhere
+    # (as CI makes) still hits the cache.
+    env = dict(os.environ, NINJA_STATUS="[%f/%t %es] ", CCACHE_BASEDIR=str(paths.REPO_ROOT))
+    cmd = ["cmake", "--build", str(build_dir), "--target", paths.TARGET, "-j", str(jobs)]
+    print(f"[build] compiling {paths.TARGET} with {jobs} jobs (a launcher TU takes ~1 min)",
+          flush=True)
+    start = time.monotonic()
+    log_path = build_dir / "build.log"
+    with log_path.open("w") as log, subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env
+    ) as proc:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            log.write(line)
+            if line.startswith("["):
+                # "[3/27 65.2s] Building CUDA object ..." -> short progress line
+                status, _, rest = line.partition("] ")
+                target = rest.strip().rsplit("/", 1)[-1][:70]
+                print(f"[build] {status}] {target}", flush=True)
+        code = proc.wait()
+    took = time.monotonic() - start
+    if code != 0:
+        text = log_path.read_text(errors="replace").splitlines()
+        errs = [ln for ln in text if " error" in ln or "error:" in ln][:5]
+        detail = "\n  ".join(errs) if errs else "\n  ".join(text[-10:])
+        raise UserError(f"compilation failed after {took:.0f} s:\n  {detail}\nfull log: {log_path}")
+    print(f"[build] built {build_dir / paths.TARGET} in {took:.0f} s", flush=True)
+    return took
+
+
+def run_tests(binary: Path, xml_out: Path, gtest_filter: str, case_timeout: float) -> int:
+    """Run every case through the one gtest runner and write the merged JUnit report."""
+    from w4a16.gtest import runner  # imported late: building needs none of it
+
+    xml_out.parent.mkdir(parents=True, exist_ok=True)
+    print(f"[run] {binary.name} -> {xml_out}", flush=True)
+    summary = runner.run_all(
+        binary, xml_out, gtest_filter=gtest_filter, case_timeout=case_timeout,
+        batch_timeout=max(case_timeout * 4, 1800.0),
+    )
+    print(f"[run] {summary}", flush=True)
+    return 0 if getattr(summary, "ok", False) else 1
+
+
+def _run_if_sm90(args: argparse.Namespace, binary: Path, default_xml: Path) -> int:
+    if args.no_run:
+        return 0
+    why = gpu.sm90_reason()
+    if why:
+        print(f"[run] skipped: {why}")
+        return 0
+    return run_tests(binary, args.xml or default_xml, args.gtest_filter, args.case_timeout)
+
+
+def _cmd_in_tree(args: argparse.Namespace) -> int:
+    """In-tree mode: patch the TensorRT-LLM checkout and build the target in its build folder."""
+    from w4a16.patches import intree
+
+    trtllm = (args.trtllm_dir or paths.SUBMODULE).resolve()
+    binary = intree.build_in_tree(trtllm, args.in_tree.resolve(), args.jobs or None)
+    print(f"[build] in-tree binary: {binary}", flush=True)
+    return _run_if_sm90(args, binary, args.in_tree / "reports" / f"{paths.TARGET}.xml")
+
+
+def _cmd_build(args: argparse.Namespace) -> int:
+    if args.in_tree is not None:
+        return _cmd_in_tree(args)
+    preset = PRESETS[args.preset]
+    for key, value in preset.items():
+        if getattr(args, key) is None:
+            setattr(args, key, value)
+    build_dir = (args.build_dir or paths.build_dir(args.preset)).resolve()
+    found = sources.locate_from_args(args)
+    print("[sources]")
+    sources.print_summary(found)
+    selected, filter_text, tus = instantiations.selection_from_args(args)
+    if not selected:
+        raise UserError("the tile/activation/quant filters select no instantiation")
+    gen_dir = build_dir / "generated"
+    manifest = instantiations.generate(gen_dir, selected, tus, filter_text)
+    print(f"[generate] {len(manifest['compiled'])} instantiations in "
+          f"{len(manifest['translation_units'])} TUs, {len(manifest['not_compiled'])} left out "
+          f"({filter_text})", flush=True)
+    configure(found, gen_dir, build_dir)
+    jobs = args.jobs or os.cpu_count() or 1
+    took = compile_target(build_dir, jobs)
+    info = {"preset": args.preset, "filter": filter_text, "build_seconds": round(took, 1),
+            "jobs": jobs, "sources": found.to_json(), "compiled": manifest["compiled"],
+            "not_compiled": manifest["not_compiled"]}
+    (build_dir / "build_info.json").write_text(json.dumps(info, indent=2) + "\n")
+    return _run_if_sm90(args, build_dir / paths.TARGET,
+                        build_dir / "reports" / f"{paths.TARGET}.xml")
+
+
+def check_runner_variant(found: sources.Located, out_dir: Path) -> Path:
+    """Compile the test source's TensorRT-LLM-runner variant to an object file.
+
+    The slim build never uses CutlassFpAIntBGemmRunner, so without this a wrong call against
+    its API would only show up in a full TensorRT-LLM build.
+    """
+    gtest_inc = []
+    if found.tools.gtest_source is not None:
+        gtest_inc = [found.tools.gtest_source / "googletest" / "include"]
+    out_dir.mkdir(parents=True, exist_ok=True)
+    obj = out_dir / "w4a16_sm90_simple_test.runner.o"
+    cmd = [str(found.tools.nvcc), "-std=c++17", "-c", "-gencode=arch=compute_90a,code=sm_90a",
+           "--expt-relaxed-constexpr", "--expt-extended-lambda", "-diag-suppress=20012",
+           "-DCOMPILE_HOPPER_TMA_GEMMS", "-DW4A16_USE_TRTLLM_RUNNER",
+           *[f"-I{p}" for p in [paths.CPP_TESTS, *found.include_dirs, *gtest_inc]],
+           str(paths.CPP_TESTS / "w4a16_sm90_simple_test.cu"), "-o", str(obj)]
+    print("[check-runner] compiling the CutlassFpAIntBGemmRunner variant", flush=True)
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        errs = [ln for ln in proc.stderr.splitlines() if "error" in ln][:5]
+        raise UserError("runner variant does not compile:\n  " + "\n  ".join(errs or
+                        proc.stderr.splitlines()[-5:]))
+    print(f"[check-runner] ok: {obj}", flush=True)
+    return obj
+
+
+def _cmd_check_runner(args: argparse.Namespace) -> int:
+    found = sources.locate_from_args(args)
+    check_runner_variant(found, (args.build_dir or paths.build_dir("runner-check")).resolve())
+    return 0
+
+
+def add_command(sub: argparse._SubParsersAction) -> None:
+    c = sub.add_parser(
+        "check-runner",
+        help="compile the test's CutlassFpAIntBGemmRunner variant to an object (API check)",
+        description=check_runner_variant.__doc__,
+    )
+    sources.add_locate_args(c)
+    c.add_argument("--build-dir", type=Path, help="where to put the object file "
+                   "(default: build/runner-check)")
+    c.set_defaults(func=_cmd_check_runner)
+
+    p = sub.add_parser(
+        "build",
+        help="build w4a16SM90SimpleTest (and run it where an SM90 GPU is present)",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sources.add_locate_args(p)
+    p.add_argument(
+        "--preset", choices=sorted(PRESETS), default="slim",
+        help="slim: all 84 instantiations (default); ci: a 3-instantiation subset for CPU CI",
+    )
+    instantiations.add_selection_args(p)
+    for action in p._actions:  # the preset supplies defaults for the selection flags
+        if action.dest in ("tiles", "activations", "quant_ops"):
+            action.default = None
+    p.add_argument("--build-dir", type=Path, help="build folder (default: build/<preset>)")
+    p.add_argument(
+        "--in-tree", type=Path, metavar="TRTLLM_BUILD_DIR",
+        help="instead of the slim build: apply our patches to the TensorRT-LLM checkout "
+        "(--trtllm-dir, default the submodule) and build the target in this configured "
+        "TensorRT-LLM CMake build folder",
+    )
+    p.add_argument("--jobs", "-j", type=int, default=0,
+                   help="parallel compile jobs (default: CPUs)")
+    p.add_argument("--no-run", action="store_true", help="build only, even on an SM90 machine")
+    p.add_argument("--xml", type=Path,
+                   help="JUnit report path (default: <build-dir>/reports/w4a16SM90SimpleTest.xml)")
+    p.add_argument("--gtest-filter", default="*", help="gtest filter for the run step")
+    p.add_argument("--case-timeout", type=float, default=300.0,
+                   help="seconds one test case may take before it is killed (default 300)")
+    p.set_defaults(func=_cmd_build)
+

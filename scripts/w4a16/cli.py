@@ -1,0 +1,45 @@
+"""The `w4a16` command: one subcommand per step of the data flow.
+
+Each step's module exposes `add_command(subparsers)`; errors the user can fix are
+`UserError`s and print as one line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from w4a16.errors import UserError
+
+# Modules that contribute subcommands, in data-flow order.
+COMMAND_MODULES = (
+    "w4a16.sources",
+    "w4a16.patches.command",
+    "w4a16.instantiations",
+    "w4a16.build",
+)
+
+
+def make_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="w4a16",
+        description="Build, verify and benchmark TensorRT-LLM's W4A16 GEMM on Hopper (SM90).",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).add_command(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = make_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except UserError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130

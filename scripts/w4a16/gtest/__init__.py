@@ -1,0 +1,29 @@
+"""Run GoogleTest binaries in batches, surviving crashes and hangs; report as JUnit.
+
+The library does not depend on pytest; `w4a16.pytest_plugin` and `w4a16 run`
+are thin layers over `run_cases` and `run_all`.
+"""
+
+from __future__ import annotations
+
+from w4a16.gtest.listing import CaseInfo, list_cases, parse_listing
+from w4a16.gtest.results import CaseResult
+from w4a16.gtest.runner import (
+    DEFAULT_BATCH_TIMEOUT,
+    DEFAULT_CASE_TIMEOUT,
+    RunSummary,
+    run_all,
+    run_cases,
+)
+
+__all__ = [
+    "DEFAULT_BATCH_TIMEOUT",
+    "DEFAULT_CASE_TIMEOUT",
+    "CaseInfo",
+    "CaseResult",
+    "RunSummary",
+    "list_cases",
+    "parse_listing",
+    "run_all",
+    "run_cases",
+]

@@ -1,0 +1,98 @@
+"""`w4a16 run`: run a gtest binary through the batch runner and summarise it."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from w4a16.errors import UserError
+from w4a16.gtest.listing import list_cases
+from w4a16.gtest.results import FAILED, SKIPPED
+from w4a16.gtest.runner import DEFAULT_BATCH_TIMEOUT, DEFAULT_CASE_TIMEOUT, run_all
+from w4a16.paths import default_binary
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0 seconds: {text!r}")
+    return value
+
+
+def add_command(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "run",
+        help="run a gtest binary in batches and write a merged JUnit report",
+        description=(
+            "Run the cases of a gtest binary in as few processes as possible. A case "
+            "that crashes or hangs is failed and the rest continue in a new process."
+        ),
+    )
+    parser.add_argument(
+        "binary",
+        nargs="?",
+        type=Path,
+        help="gtest binary (default: $W4A16_BINARY or build/slim's test binary)",
+    )
+    parser.add_argument("--filter", default="*", help="gtest filter, e.g. 'Suite.*-*Slow*'")
+    parser.add_argument("--xml", type=Path, help="write the merged JUnit XML report here")
+    parser.add_argument(
+        "--case-timeout",
+        type=_seconds,
+        default=DEFAULT_CASE_TIMEOUT,
+        help="seconds one case may run before it is killed (default: %(default)g)",
+    )
+    parser.add_argument(
+        "--batch-timeout",
+        type=_seconds,
+        default=DEFAULT_BATCH_TIMEOUT,
+        help="seconds the whole run may take (default: %(default)g)",
+    )
+    parser.add_argument("--list", action="store_true", help="only list the selected cases")
+    parser.set_defaults(func=run_command)
+
+
+def _one_line(text: str, limit: int = 100) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 3] + "..."
+
+
+def _list(binary: Path, gtest_filter: str) -> int:
+    for case in list_cases(binary, gtest_filter=gtest_filter):
+        extra = case.value_param or case.type_param
+        print(f"{case.name}  # {extra}" if extra else case.name)
+    return 0
+
+
+def run_command(args: argparse.Namespace) -> int:
+    binary: Path = args.binary or default_binary()
+    if not binary.is_file():
+        raise UserError(f"gtest binary not found: {binary} (build it or name one)")
+    if args.list:
+        return _list(binary, args.filter)
+    summary = run_all(
+        binary,
+        args.xml,
+        gtest_filter=args.filter,
+        case_timeout=args.case_timeout,
+        batch_timeout=args.batch_timeout,
+    )
+    results = list(summary.results.values())
+    width = max((len(r.name) for r in results), default=4)
+    print(f"{'case':<{width}}  {'outcome':<7}  {'time':>8}  message")
+    for result in results:
+        first = _one_line(result.message) if result.outcome in (FAILED, SKIPPED) else ""
+        line = f"{result.name:<{width}}  {result.outcome:<7}  {result.duration:>7.3f}s  {first}"
+        print(line.rstrip())
+    print(
+        f"{len(results)} cases: {summary.passed} passed, {summary.failed} failed, "
+        f"{summary.skipped} skipped in {summary.duration:.2f} s"
+        + (f"; report: {summary.xml}" if summary.xml else "")
+    )
+    if not results:
+        print(f"warning: no case of {binary} matches {args.filter!r}", file=sys.stderr)
+    return 0 if summary.ok else 1

@@ -1,0 +1,29 @@
+"""Well-known locations inside a checkout of this repository."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+CPP_TESTS = REPO_ROOT / "cpp_tests"
+PATCHES = REPO_ROOT / "patches"
+SUBMODULE = REPO_ROOT / "tensorrt_llm_submodule"
+REPORTS = REPO_ROOT / "reports"
+TARGET = "w4a16SM90SimpleTest"
+
+
+def cache_dir() -> Path:
+    """Where fetched sources (kernel slice, cuBLAS headers) are kept between runs."""
+    env = os.environ.get("W4A16_CACHE")
+    return Path(env) if env else REPO_ROOT / ".cache"
+
+
+def build_dir(preset: str = "slim") -> Path:
+    return REPO_ROOT / "build" / preset
+
+
+def default_binary() -> Path:
+    """The test binary the tools use when none is named: $W4A16_BINARY or build/slim's."""
+    env = os.environ.get("W4A16_BINARY")
+    return Path(env) if env else build_dir("slim") / TARGET

@@ -1,0 +1,207 @@
+"""pytest plugin: GoogleTest binaries as pytest items, run in batches.
+
+Loaded through the `pytest11` entry point `w4a16_gtest` (disable with
+`-p no:w4a16_gtest`). Options are described in docs/bridge.md. The work is done
+by `w4a16.gtest.runner`, shared with the build driver and `w4a16 run`.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import warnings
+from collections.abc import Generator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from w4a16.gtest.gpus import gpu_for_worker, visible_gpus
+from w4a16.gtest.junit import write_report
+from w4a16.gtest.pytest_batches import BatchRunner
+from w4a16.gtest.pytest_items import GTestBinary, GTestCase
+from w4a16.gtest.pytest_settings import (
+    Settings,
+    add_options,
+    attaches_configured_binaries,
+    binary_nodeids,
+    read_settings,
+)
+from w4a16.gtest.results import CaseResult
+
+
+class GTestBridgeWarning(pytest.PytestWarning):
+    """Something about the gtest binaries the user should know."""
+
+
+@dataclass
+class _State:
+    settings: Settings
+    nodeids: dict[Path, str]
+    env: dict[str, str] | None
+    batches: BatchRunner
+    xml_dir: Path
+    collected: set[Path] = field(default_factory=set)
+
+
+_STATE = pytest.StashKey[_State]()
+
+
+def state_of(config: pytest.Config) -> _State:
+    return config.stash[_STATE]
+
+
+def _worker_id(config: pytest.Config) -> str | None:
+    workerinput = getattr(config, "workerinput", None)
+    if workerinput is not None:
+        return str(workerinput.get("workerid"))
+    return None
+
+
+def _environment(config: pytest.Config) -> dict[str, str] | None:
+    """os.environ with this xdist worker's GPU in CUDA_VISIBLE_DEVICES, or None (inherit)."""
+    worker = _worker_id(config)
+    if worker is None:
+        return None
+    gpu = gpu_for_worker(worker, visible_gpus())
+    if gpu is None:
+        return None
+    return {**os.environ, "CUDA_VISIBLE_DEVICES": gpu}
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    add_options(parser)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "gtest: a GoogleTest case run through the w4a16 bridge")
+    config.addinivalue_line("markers", "gpu: needs a GPU (gtest cases matching gtest_gpu_pattern)")
+    settings = read_settings(config)
+    xml_dir = Path(tempfile.mkdtemp(prefix="w4a16-gtest-"))
+    env = _environment(config)
+    config.stash[_STATE] = _State(
+        settings=settings,
+        nodeids=binary_nodeids(settings.binaries, config.rootpath),
+        env=env,
+        batches=BatchRunner(
+            xml_dir=xml_dir,
+            case_timeout=settings.case_timeout,
+            batch_timeout=settings.batch_timeout,
+            env=env,
+        ),
+        xml_dir=xml_dir,
+    )
+    if _worker_id(config) is None and settings.merged_xml is not None:
+        config.pluginmanager.register(_MergedReport(settings.merged_xml), "w4a16-gtest-merged")
+    if _worker_id(config) is None and config.pluginmanager.hasplugin("xdist"):
+        from w4a16.gtest.pytest_xdist import SchedulerPlugin
+
+        prefixes = set(state_of(config).nodeids.values())
+        config.pluginmanager.register(
+            SchedulerPlugin(prefixes, settings.batch_size), "w4a16-gtest-xdist"
+        )
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    state = config.stash.get(_STATE, None)
+    if state is not None:
+        shutil.rmtree(state.xml_dir, ignore_errors=True)
+
+
+def _collector(parent: pytest.Collector | pytest.Session, path: Path, state: _State) -> Any:
+    return GTestBinary.from_parent(
+        parent, name=path.name, path=path, nodeid=state.nodeids[path], binary=path
+    )
+
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> Any:
+    state = state_of(parent.config)
+    if file_path.name not in {p.name for p in state.settings.binaries}:
+        return None
+    resolved = file_path.resolve()
+    if resolved not in state.nodeids or resolved in state.collected:
+        return None
+    state.collected.add(resolved)
+    return _collector(parent, resolved, state)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection(session: pytest.Session) -> None:
+    config = session.config
+    state = state_of(config)
+    missing = state.settings.default_missing
+    if (
+        missing is not None
+        and _worker_id(config) is None
+        and attaches_configured_binaries(config, state.settings)
+    ):
+        warnings.warn(
+            GTestBridgeWarning(
+                f"no gtest binary at {missing}: no gtest cases collected (build it, set "
+                "W4A16_BINARY, or pass --gtest-binary)"
+            ),
+            stacklevel=1,
+        )
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(
+    session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
+) -> None:
+    """Add the configured binaries no directory walk reached, before -k/-m select."""
+    state = state_of(config)
+    if not attaches_configured_binaries(config, state.settings):
+        return
+    for path in state.settings.binaries:
+        if path not in state.collected:
+            state.collected.add(path)
+            items.extend(session.genitems(_collector(session, path, state)))
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    state = state_of(session.config)
+    gtest_items = [item for item in session.items if isinstance(item, GTestCase)]
+    prefixes = {item.parent.nodeid for item in gtest_items if item.parent is not None}
+    state.batches.plan(gtest_items, prefixes, state.settings.batch_size)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
+    if (
+        isinstance(item, GTestCase)
+        and call.when == "call"
+        and item.gtest_result is not None
+        and state_of(item.config).settings.merged_xml is not None
+    ):
+        # Plain data, so that xdist can ship it to the controller with the report.
+        report.gtest_case = {  # type: ignore[attr-defined]
+            "binary": item.parent.nodeid if item.parent else "",
+            "result": item.gtest_result.to_dict(),
+        }
+    return report
+
+
+class _MergedReport:
+    """Collects every gtest case's result (from this process or xdist workers) into one file."""
+
+    def __init__(self, target: Path) -> None:
+        self.target = target
+        self.results: dict[str, list[CaseResult]] = {}
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        data = getattr(report, "gtest_case", None)
+        if isinstance(data, dict):
+            result = CaseResult.from_dict(data["result"])
+            self.results.setdefault(str(data["binary"]), []).append(result)
+
+    def pytest_sessionfinish(self) -> None:
+        write_report(self.results, self.target)
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        count = sum(len(results) for results in self.results.values())
+        terminalreporter.write_sep("-", f"gtest report ({count} cases): {self.target}")

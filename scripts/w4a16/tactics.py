@@ -1,0 +1,123 @@
+"""The SM90 W4A16 tactic space: which (tile, cluster) pairs TensorRT-LLM can dispatch to.
+
+One definition shared by the instantiation generator, the build filter, the tests and the
+benchmark, so a tactic has the same name everywhere.
+
+Naming follows the CUTLASS profiler's habit of spelling out the configuration:
+`tile128x16x64_cluster2x1x1_coop`. The kernel's M tile runs along the weight's N dimension
+(TensorRT-LLM swaps the operands), so `tile128x16` covers 128 output columns and 16 tokens.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+TILE_MS = (64, 128)
+TILE_NS = (16, 32, 64, 128, 256)
+CLUSTERS = ((1, 1), (2, 1), (1, 2), (2, 2))
+ACTIVATIONS = ("fp16", "bf16")
+QUANT_OPS = ("scale_only", "scale_zeros")
+# K tile is 128 bytes of activations: 64 elements of fp16 or bf16.
+TILE_K = 64
+
+
+def cluster_supported(tile_m: int, tile_n: int, cluster_m: int, cluster_n: int) -> bool:
+    """TensorRT-LLM's pruning of (tile, cluster) pairs; only these are ever dispatched."""
+    if (cluster_m, cluster_n) == (1, 1):
+        return True
+    if (cluster_m, cluster_n) == (2, 1):
+        return tile_m >= 128
+    if (cluster_m, cluster_n) == (1, 2):
+        return tile_n >= 128
+    if (cluster_m, cluster_n) == (2, 2):
+        return tile_m >= 128 and tile_n >= 128
+    return False
+
+
+@dataclass(frozen=True, order=True)
+class Tactic:
+    """One (tile, cluster) pair; the schedule follows from the M tile."""
+
+    tile_m: int
+    tile_n: int
+    cluster_m: int
+    cluster_n: int
+
+    @property
+    def schedule(self) -> str:
+        """64-row tiles use the ping-pong kernel, 128-row tiles the cooperative one."""
+        return "pingpong" if self.tile_m == 64 else "coop"
+
+    @property
+    def name(self) -> str:
+        return (
+            f"tile{self.tile_m}x{self.tile_n}x{TILE_K}"
+            f"_cluster{self.cluster_m}x{self.cluster_n}x1_{self.schedule}"
+        )
+
+    @property
+    def tile(self) -> str:
+        return f"{self.tile_m}x{self.tile_n}"
+
+
+def all_tactics() -> list[Tactic]:
+    """The 21 valid pairs, in TensorRT-LLM's candidate order (tile-major, then cluster)."""
+    out = []
+    for tm, tn in itertools.product(TILE_MS, TILE_NS):
+        for cm, cn in CLUSTERS:
+            if cluster_supported(tm, tn, cm, cn):
+                out.append(Tactic(tm, tn, cm, cn))
+    return out
+
+
+@dataclass(frozen=True, order=True)
+class Instantiation:
+    """One explicit instantiation of the launcher template."""
+
+    activation: str
+    quant_op: str
+    tactic: Tactic
+
+    @property
+    def name(self) -> str:
+        return f"{self.activation}_{self.quant_op}_{self.tactic.name}"
+
+
+def parse_tile_filter(spec: str | None) -> set[str] | None:
+    """`"128x128,64x16"` -> {"128x128", "64x16"}; None or "all" means no filter."""
+    if spec is None or spec.strip() in ("", "all"):
+        return None
+    tiles = {s.strip() for s in spec.split(",") if s.strip()}
+    valid = {f"{m}x{n}" for m in TILE_MS for n in TILE_NS}
+    bad = sorted(tiles - valid)
+    if bad:
+        from w4a16.errors import UserError
+
+        raise UserError(
+            f"unknown tile(s) {', '.join(bad)}; valid tiles are {', '.join(sorted(valid))}"
+        )
+    return tiles
+
+
+def select(
+    tiles: set[str] | None = None,
+    activations: tuple[str, ...] = ACTIVATIONS,
+    quant_ops: tuple[str, ...] = QUANT_OPS,
+) -> list[Instantiation]:
+    """The instantiations a build compiles: the full 84, or a filtered subset."""
+    from w4a16.errors import UserError
+
+    for a in activations:
+        if a not in ACTIVATIONS:
+            raise UserError(f"unknown activation type {a!r}; choose from {', '.join(ACTIVATIONS)}")
+    for q in quant_ops:
+        if q not in QUANT_OPS:
+            raise UserError(f"unknown quant op {q!r}; choose from {', '.join(QUANT_OPS)}")
+    return [
+        Instantiation(a, q, t)
+        for a in activations
+        for q in quant_ops
+        for t in all_tactics()
+        if tiles is None or t.tile in tiles
+    ]
