@@ -96,7 +96,7 @@ def _edit_json(path: Path, **changes: object) -> None:
         ({"tactics": []}, "at least one tactic"),
         ({"alpha": "x"}, "malformed field"),
     ],
-    ids=lambda v: v if isinstance(v, str) else next(iter(v)),
+    ids=["version", "dtype", "quant_op", "group_size", "n", "m", "no_tactics", "alpha"],
 )
 def test_bad_case_json(tmp_path: Path, rng: np.random.Generator, change: dict, match: str) -> None:
     write_case(tmp_path, random_case(SPEC, seed=int(rng.integers(2**31))))

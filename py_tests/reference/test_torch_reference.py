@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from w4a16.casefiles import Case, CaseResult, CaseSpec, random_case, run_case, write_case
+from w4a16.errors import UserError
 from w4a16.reference import Reference, check_output
 from w4a16.tactics import all_tactics
 
@@ -71,7 +72,14 @@ class Outcome:
 
     case: Case
     result: CaseResult
-    reference: Reference
+    _reference: Reference | None = None
+
+    @property
+    def reference(self) -> Reference:
+        """Computed on first use: cases whose tactics are all not_compiled never need it."""
+        if self._reference is None:
+            self._reference = self.case.reference(device="cuda")
+        return self._reference
 
     @property
     def contract_error(self) -> str | None:
@@ -83,25 +91,37 @@ class Outcome:
 
 
 class CaseRunner:
-    """Runs each case once and keeps only the latest (GPU memory and disk stay bounded)."""
+    """Runs each case once and keeps only the latest (GPU memory and disk stay bounded).
+
+    A case the binary cannot run fails each of its tests with the same message, without
+    running it again.
+    """
 
     def __init__(self, binary: Path, workdir: Path) -> None:
         self.binary = binary
         self.workdir = workdir
         self.name: str | None = None
-        self.outcome: Outcome | None = None
+        self.outcome: Outcome | str | None = None
 
     def get(self, name: str) -> Outcome:
         if name != self.name:
             self._drop()
-            directory = self.workdir / name
-            case = random_case(SPECS[name], seed=seed_for(name))
-            write_case(directory, case)
-            result = run_case(self.binary, directory, timeout_s=600)
-            self.outcome = Outcome(case, result, case.reference(device="cuda"))
             self.name = name
+            self.outcome = self._run(name)
+        if isinstance(self.outcome, str):
+            pytest.fail(self.outcome)
         assert self.outcome is not None
         return self.outcome
+
+    def _run(self, name: str) -> Outcome | str:
+        directory = self.workdir / name
+        case = random_case(SPECS[name], seed=seed_for(name))
+        write_case(directory, case)
+        try:
+            result = run_case(self.binary, directory, timeout_s=600)
+        except UserError as exc:
+            return str(exc)
+        return Outcome(case, result)
 
     def _drop(self) -> None:
         if self.name is not None:
@@ -128,6 +148,7 @@ def test_tactic_matches_reference(
     runner: CaseRunner, record_property: Callable[[str, object], None], name: str, tactic: str
 ) -> None:
     outcome = runner.get(name)
+    record_property("case", name)
     record_property("tactic", tactic)
     record_property("device", outcome.result.device)
     if outcome.contract_error:

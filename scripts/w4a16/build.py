@@ -57,6 +57,17 @@ def configure(found: sources.Located, gen_dir: Path, build_dir: Path) -> None:
         raise UserError(f"CMake configure failed ({first.strip()}); full log: {log}")
 
 
+def default_jobs() -> int:
+    """One job per core, but no more than one per 12 GB of memory: a launcher TU's nvcc
+    peaks at several GB, and 16 at once were killed on a 128 GB H100 machine."""
+    cores = os.cpu_count() or 1
+    try:
+        mem_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    except (ValueError, OSError):
+        return cores
+    return max(1, min(cores, int(mem_gb // 12)))
+
+
 def compile_target(build_dir: Path, jobs: int) -> float:
     """Run ninja through CMake, echoing its [n/total] progress; returns seconds taken."""
     # CCACHE_BASEDIR makes paths inside the checkout relative, so a fresh clone elsewhere
@@ -83,6 +94,10 @@ def compile_target(build_dir: Path, jobs: int) -> float:
     if code != 0:
         text = log_path.read_text(errors="replace").splitlines()
         errs = [ln for ln in text if " error" in ln or "error:" in ln][:5]
+        if any("code=137" in ln or ln.strip() == "Killed" for ln in text):
+            errs.insert(0, "a compiler process was killed (code 137: out of memory?); "
+                        "rerun with fewer --jobs, the finished objects are kept")
+        errs += [ln for ln in text if ln.startswith("FAILED:")][:3]
         detail = "\n  ".join(errs) if errs else "\n  ".join(text[-10:])
         raise UserError(f"compilation failed after {took:.0f} s:\n  {detail}\nfull log: {log_path}")
     print(f"[build] built {build_dir / paths.TARGET} in {took:.0f} s", flush=True)
@@ -143,7 +158,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
           f"{len(manifest['translation_units'])} TUs, {len(manifest['not_compiled'])} left out "
           f"({filter_text})", flush=True)
     configure(found, gen_dir, build_dir)
-    jobs = args.jobs or os.cpu_count() or 1
+    jobs = args.jobs or default_jobs()
     took = compile_target(build_dir, jobs)
     info = {"preset": args.preset, "filter": filter_text, "build_seconds": round(took, 1),
             "jobs": jobs, "sources": found.to_json(), "compiled": manifest["compiled"],
@@ -166,7 +181,7 @@ def check_runner_variant(found: sources.Located, out_dir: Path) -> Path:
     obj = out_dir / "w4a16_sm90_simple_test.runner.o"
     cmd = [str(found.tools.nvcc), "-std=c++17", "-c", "-gencode=arch=compute_90a,code=sm_90a",
            "--expt-relaxed-constexpr", "--expt-extended-lambda", "-diag-suppress=20012",
-           "-DCOMPILE_HOPPER_TMA_GEMMS", "-DW4A16_USE_TRTLLM_RUNNER",
+           "-DCOMPILE_HOPPER_TMA_GEMMS", "-DENABLE_BF16", "-DW4A16_USE_TRTLLM_RUNNER",
            *[f"-I{p}" for p in [paths.CPP_TESTS, *found.include_dirs, *gtest_inc]],
            str(paths.CPP_TESTS / "w4a16_sm90_simple_test.cu"), "-o", str(obj)]
     print("[check-runner] compiling the CutlassFpAIntBGemmRunner variant", flush=True)
@@ -219,7 +234,7 @@ def add_command(sub: argparse._SubParsersAction) -> None:
         "TensorRT-LLM CMake build folder",
     )
     p.add_argument("--jobs", "-j", type=int, default=0,
-                   help="parallel compile jobs (default: CPUs)")
+                   help="parallel compile jobs (default: CPUs, at most one per 12 GB of memory)")
     p.add_argument("--no-run", action="store_true", help="build only, even on an SM90 machine")
     p.add_argument("--xml", type=Path,
                    help="JUnit report path (default: <build-dir>/reports/w4a16SM90SimpleTest.xml)")

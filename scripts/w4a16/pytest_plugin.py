@@ -8,11 +8,8 @@ by `w4a16.gtest.runner`, shared with the build driver and `w4a16 run`.
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 import warnings
 from collections.abc import Generator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -23,34 +20,17 @@ from w4a16.gtest.junit import write_report
 from w4a16.gtest.pytest_batches import BatchRunner
 from w4a16.gtest.pytest_items import GTestBinary, GTestCase
 from w4a16.gtest.pytest_settings import (
-    Settings,
     add_options,
     attaches_configured_binaries,
     binary_nodeids,
     read_settings,
 )
+from w4a16.gtest.pytest_state import STATE, PluginState, state_of
 from w4a16.gtest.results import CaseResult
 
 
 class GTestBridgeWarning(pytest.PytestWarning):
     """Something about the gtest binaries the user should know."""
-
-
-@dataclass
-class _State:
-    settings: Settings
-    nodeids: dict[Path, str]
-    env: dict[str, str] | None
-    batches: BatchRunner
-    xml_dir: Path
-    collected: set[Path] = field(default_factory=set)
-
-
-_STATE = pytest.StashKey[_State]()
-
-
-def state_of(config: pytest.Config) -> _State:
-    return config.stash[_STATE]
 
 
 def _worker_id(config: pytest.Config) -> str | None:
@@ -79,19 +59,16 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "gtest: a GoogleTest case run through the w4a16 bridge")
     config.addinivalue_line("markers", "gpu: needs a GPU (gtest cases matching gtest_gpu_pattern)")
     settings = read_settings(config)
-    xml_dir = Path(tempfile.mkdtemp(prefix="w4a16-gtest-"))
     env = _environment(config)
-    config.stash[_STATE] = _State(
+    config.stash[STATE] = PluginState(
         settings=settings,
         nodeids=binary_nodeids(settings.binaries, config.rootpath),
         env=env,
         batches=BatchRunner(
-            xml_dir=xml_dir,
             case_timeout=settings.case_timeout,
             batch_timeout=settings.batch_timeout,
             env=env,
         ),
-        xml_dir=xml_dir,
     )
     if _worker_id(config) is None and settings.merged_xml is not None:
         config.pluginmanager.register(_MergedReport(settings.merged_xml), "w4a16-gtest-merged")
@@ -105,12 +82,12 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    state = config.stash.get(_STATE, None)
+    state = config.stash.get(STATE, None)
     if state is not None:
-        shutil.rmtree(state.xml_dir, ignore_errors=True)
+        state.batches.close()
 
 
-def _collector(parent: pytest.Collector | pytest.Session, path: Path, state: _State) -> Any:
+def _collector(parent: pytest.Collector | pytest.Session, path: Path, state: PluginState) -> Any:
     return GTestBinary.from_parent(
         parent, name=path.name, path=path, nodeid=state.nodeids[path], binary=path
     )
@@ -137,12 +114,15 @@ def pytest_collection(session: pytest.Session) -> None:
         and _worker_id(config) is None
         and attaches_configured_binaries(config, state.settings)
     ):
-        warnings.warn(
+        # Attributed to the missing file itself, so the summary names it and no code line.
+        warnings.warn_explicit(
             GTestBridgeWarning(
                 f"no gtest binary at {missing}: no gtest cases collected (build it, set "
                 "W4A16_BINARY, or pass --gtest-binary)"
             ),
-            stacklevel=1,
+            GTestBridgeWarning,
+            filename=str(missing),
+            lineno=0,
         )
 
 
@@ -167,11 +147,12 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     state.batches.plan(gtest_items, prefixes, state.settings.batch_size)
 
 
-@pytest.hookimpl(wrapper=True)
+@pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
-) -> Generator[None, pytest.TestReport, pytest.TestReport]:
-    report = yield
+) -> Generator[None, Any, None]:
+    outcome = yield
+    report: pytest.TestReport = outcome.get_result()
     if (
         isinstance(item, GTestCase)
         and call.when == "call"
@@ -183,7 +164,6 @@ def pytest_runtest_makereport(
             "binary": item.parent.nodeid if item.parent else "",
             "result": item.gtest_result.to_dict(),
         }
-    return report
 
 
 class _MergedReport:

@@ -28,7 +28,7 @@ Why this holds for a correct kernel:
 - Rounding the fp32 result x to the dtype moves it by at most u*|x| <= u*|ref| + u*|x-ref|;
   the second term is second order and also absorbed.
 The normwise check ||out - ref|| / ||ref|| <= 4u is reported alongside: for random data a
-correct kernel lands near 1u (output rounding plus weight rounding), so 4u flags a kernel
+correct kernel lands below 1u (output rounding plus weight rounding), so 4u flags a kernel
 that is wrong on average even when no single element breaks the elementwise bound.
 """
 

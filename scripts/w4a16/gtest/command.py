@@ -38,18 +38,24 @@ def add_command(subparsers: argparse._SubParsersAction) -> None:
         type=Path,
         help="gtest binary (default: $W4A16_BINARY or build/slim's test binary)",
     )
-    parser.add_argument("--filter", default="*", help="gtest filter, e.g. 'Suite.*-*Slow*'")
-    parser.add_argument("--xml", type=Path, help="write the merged JUnit XML report here")
+    parser.add_argument(
+        "--filter", default="*", metavar="PATTERN", help="gtest filter, e.g. 'Suite.*-*Slow*'"
+    )
+    parser.add_argument(
+        "--xml", type=Path, metavar="PATH", help="write the merged JUnit XML report here"
+    )
     parser.add_argument(
         "--case-timeout",
         type=_seconds,
         default=DEFAULT_CASE_TIMEOUT,
+        metavar="S",
         help="seconds one case may run before it is killed (default: %(default)g)",
     )
     parser.add_argument(
         "--batch-timeout",
         type=_seconds,
         default=DEFAULT_BATCH_TIMEOUT,
+        metavar="S",
         help="seconds the whole run may take (default: %(default)g)",
     )
     parser.add_argument("--list", action="store_true", help="only list the selected cases")
@@ -88,11 +94,7 @@ def run_command(args: argparse.Namespace) -> int:
         first = _one_line(result.message) if result.outcome in (FAILED, SKIPPED) else ""
         line = f"{result.name:<{width}}  {result.outcome:<7}  {result.duration:>7.3f}s  {first}"
         print(line.rstrip())
-    print(
-        f"{len(results)} cases: {summary.passed} passed, {summary.failed} failed, "
-        f"{summary.skipped} skipped in {summary.duration:.2f} s"
-        + (f"; report: {summary.xml}" if summary.xml else "")
-    )
+    print(summary)
     if not results:
         print(f"warning: no case of {binary} matches {args.filter!r}", file=sys.stderr)
     return 0 if summary.ok else 1

@@ -7,6 +7,8 @@ only sees node ids) and every worker (which sees items) agree on it.
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Protocol
@@ -41,18 +43,28 @@ class BatchRunner:
     def __init__(
         self,
         *,
-        xml_dir: Path,
         case_timeout: float,
         batch_timeout: float,
         env: Mapping[str, str] | None,
     ) -> None:
-        self.xml_dir = xml_dir
+        self._xml_dir: Path | None = None
         self.case_timeout = case_timeout
         self.batch_timeout = batch_timeout
         self.env = dict(os.environ if env is None else env)
         self._batch_of: dict[str, list[_BatchItem]] = {}
         self._cache: dict[str, CaseResult] = {}
         self._done: set[str] = set()
+
+    def xml_dir(self) -> Path:
+        """Where gtest's XML reports go; made on first use, removed by close()."""
+        if self._xml_dir is None:
+            self._xml_dir = Path(tempfile.mkdtemp(prefix="w4a16-gtest-"))
+        return self._xml_dir
+
+    def close(self) -> None:
+        if self._xml_dir is not None:
+            shutil.rmtree(self._xml_dir, ignore_errors=True)
+            self._xml_dir = None
 
     def plan(self, items: Sequence[_BatchItem], prefixes: set[str], size: int) -> None:
         scopes = batch_scopes((item.nodeid for item in items), prefixes, size)
@@ -77,7 +89,7 @@ class BatchRunner:
             results = run_cases(
                 item.binary,
                 [other.name for other in batch],
-                xml_dir=self.xml_dir,
+                xml_dir=self.xml_dir(),
                 case_timeout=self.case_timeout,
                 batch_timeout=self.batch_timeout,
                 env=self.env,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,7 @@ import pytest
 
 from w4a16.errors import UserError
 from w4a16.gtest.listing import CaseInfo, list_cases
+from w4a16.gtest.pytest_state import state_of
 from w4a16.gtest.results import FAILED, KIND_CRASH, KIND_TIMEOUT, PASSED, CaseResult
 
 
@@ -70,12 +72,19 @@ def _source(info: CaseInfo, binary: Path) -> Path | None:
     return path if path.exists() else None
 
 
+# `file.cc:12: Failure` heads a failure in the output; the details say `file.cc:12`.
+_BLOCK_HEADER = re.compile(r"^.+:\d+: (?:Failure|Skipped)$")
+
+
 def _output_adds_to(result: CaseResult) -> bool:
     """Whether the case's output says more than the failure text shown anyway."""
     if not result.output.strip() or result.kind in (KIND_CRASH, KIND_TIMEOUT):
         return False
     shown = set((result.details or result.message).splitlines())
-    return any(line.strip() and line not in shown for line in result.output.splitlines())
+    return any(
+        line.strip() and line not in shown and not _BLOCK_HEADER.match(line)
+        for line in result.output.splitlines()
+    )
 
 
 class GTestBinary(pytest.Collector):
@@ -86,8 +95,6 @@ class GTestBinary(pytest.Collector):
         self.binary = binary
 
     def collect(self) -> list[GTestCase]:
-        from w4a16.pytest_plugin import state_of
-
         state = state_of(self.config)
         cases = list_cases(
             self.binary, timeout=min(state.settings.case_timeout, 120.0), env=state.env
@@ -118,7 +125,6 @@ class GTestCase(pytest.Item):
         super().__init__(**kwargs)
         self.info = info
         self.gtest_result: CaseResult | None = None
-        self._where: tuple[str, int] | None = None
 
     @property
     def binary(self) -> Path:
@@ -126,8 +132,6 @@ class GTestCase(pytest.Item):
         return self.parent.binary
 
     def runtest(self) -> None:
-        from w4a16.pytest_plugin import state_of
-
         result = state_of(self.config).batches.result(self)
         self.gtest_result = result
         self.user_properties.extend(result.properties)

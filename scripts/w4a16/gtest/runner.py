@@ -83,6 +83,13 @@ class RunSummary:
     def ok(self) -> bool:
         return self.failed == 0
 
+    def __str__(self) -> str:
+        line = (
+            f"{len(self.results)} cases: {self.passed} passed, {self.failed} failed, "
+            f"{self.skipped} skipped in {self.duration:.2f} s"
+        )
+        return f"{line}; report: {self.xml}" if self.xml else line
+
 
 def _tail(text: str, lines: int = TAIL_LINES) -> str:
     return "\n".join(text.rstrip().splitlines()[-lines:])
@@ -95,9 +102,16 @@ def _describe_exit(returncode: int | None, premature: bool) -> str:
         except ValueError:
             name = f"signal {-returncode}"
         return f"crashed with {name} (signal {-returncode})"
+    hint = ""
+    if returncode is not None and returncode > 128:
+        with contextlib.suppress(ValueError):  # a shell reports a fatal signal N as 128+N
+            hint = f" (128+{signal.Signals(returncode - 128).name}?)"
     if premature:
-        return f"exited prematurely with status {returncode} (TEST_PREMATURE_EXIT_FILE left behind)"
-    return f"exited with status {returncode} without writing its XML report"
+        return (
+            f"exited prematurely with status {returncode}{hint} "
+            "(TEST_PREMATURE_EXIT_FILE left behind)"
+        )
+    return f"exited with status {returncode}{hint} without writing its XML report"
 
 
 def _kill_group(proc: subprocess.Popen[bytes]) -> None:
@@ -179,10 +193,18 @@ def _run_process(
     return _Process(tracker, proc.returncode, xml, was_premature, timed_out)
 
 
-def _failure(name: str, message: str, kind: str, output: str = "") -> CaseResult:
+def _failure(
+    name: str, message: str, kind: str, output: str = "", duration: float = 0.0
+) -> CaseResult:
     details = message if not output.strip() else f"{message}\n\nlast output:\n{_tail(output)}"
     return CaseResult(
-        name=name, outcome=FAILED, message=message, details=details, kind=kind, output=output
+        name=name,
+        outcome=FAILED,
+        message=message,
+        details=details,
+        kind=kind,
+        output=output,
+        duration=duration,
     )
 
 
@@ -230,6 +252,7 @@ def _settle(
         )
     started = set(tracker.started)
     pending = [n for n in names if n not in results and n not in started]
+    ran_for = time.monotonic() - tracker.current.started if tracker.current else 0.0
     if run.timed_out == "batch":
         why = f"batch timed out after {batch_timeout:g} s"
         if tracker.current is not None:
@@ -238,6 +261,7 @@ def _settle(
                 f"{why} while this case ran",
                 KIND_TIMEOUT,
                 tracker.current_output(),
+                ran_for,
             )
         for name in pending:
             results[name] = _failure(name, f"not run: {why} before it started", KIND_NOT_RUN)
@@ -254,6 +278,7 @@ def _settle(
             f"{why} in {name}",
             KIND_CRASH if not run.timed_out else KIND_TIMEOUT,
             tracker.current_output(),
+            ran_for,
         )
         return results
     # Nothing was running: the trouble was in suite or global set-up/tear-down.
