@@ -240,16 +240,24 @@ inline std::vector<tkc::CutlassGemmConfig> api_configs(Act act, Quant quant) {
   return detail::with_types(act, quant, [](auto gemm) { return decltype(gemm)::configs(); });
 }
 
-// Validate, then launch one GEMM on `stream` (asynchronous; the caller synchronises).
-inline void run_gemm(Problem const& p, GemmArgs const& g, tkc::CutlassGemmConfig const& config,
-                     char* workspace, size_t workspace_size, cudaStream_t stream) {
-  validate_call(p, g, workspace_size, workspace_bytes(p));
-  if (!tactic_compiled(p.act, p.quant, config))
-    throw std::invalid_argument("tactic " + tactic_name(config) + " is not compiled into this build (" +
-                                build_filter() + ")");
+// Straight into TensorRT-LLM with no checks of ours: only for reproducing what TensorRT-LLM
+// itself does with bad arguments (e.g. a too-small workspace).
+inline void run_gemm_unchecked(Problem const& p, GemmArgs const& g,
+                               tkc::CutlassGemmConfig const& config, char* workspace,
+                               size_t workspace_size, cudaStream_t stream) {
   detail::with_types(p.act, p.quant, [&](auto gemm) {
     decltype(gemm)::run(p, g, config, workspace, workspace_size, stream);
   });
+}
+
+// Validate, then launch one GEMM on `stream` (asynchronous; the caller synchronises).
+inline void run_gemm(Problem const& p, GemmArgs const& g, tkc::CutlassGemmConfig const& config,
+                     char* workspace, size_t workspace_size, cudaStream_t stream) {
+  if (!tactic_compiled(p.act, p.quant, config))
+    throw std::invalid_argument("tactic " + tactic_name(config) + " is not compiled into this build (" +
+                                build_filter() + ")");
+  validate_call(p, g, workspace_size, workspace_bytes(p));
+  run_gemm_unchecked(p, g, config, workspace, workspace_size, stream);
 }
 
 }  // namespace w4a16

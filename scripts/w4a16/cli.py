@@ -19,6 +19,7 @@ COMMAND_MODULES = (
     "w4a16.instantiations",
     "w4a16.build",
     "w4a16.gtest.command",
+    "w4a16.reliability",
 )
 
 

@@ -1,0 +1,114 @@
+"""Run named evidence-gathering steps on the GPU machine and keep their raw output.
+
+Each step's exact command line is appended to OUT/COMMANDS.md next to the files it writes,
+so every committed GPU number has its command beside it. Steps run in the order given:
+
+  build      full slim build (all 84 instantiations), no run
+  gtest      the whole w4a16SM90SimpleTest through the gtest runner -> w4a16SM90SimpleTest.xml
+  pytest     `pytest py_tests` with the real binary through the bridge -> pytest.xml
+  repeat     the suite 3 times with one seed; pass/fail and per-tactic bit identity
+  sanitize   memcheck and racecheck over a representative subset of GPU cases
+  repro      the too-small-workspace reproduction, plain and under memcheck
+
+Usage (on the GPU machine, from the repository root): python3 ci/h100.py OUT STEP [STEP ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+BINARY = REPO / "build" / "slim" / "w4a16SM90SimpleTest"
+# A subset that covers both kernel schedules, clusters 1x1/2x1/1x2/2x2, both dtypes and
+# both quant ops, at sizes memcheck gets through in minutes.
+SANITIZE_FILTER = (
+    "GPU_Workspace.*:GPU_Api.*:"
+    "AllCases/GPU_Tactic.MatchesReference/kv8b_*:"
+    "AllCases/GPU_Tactic.MatchesReference/qkv8b_*:"
+    "AllCases/GPU_Tactic.MatchesReference/ragged_n_*"
+)
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = f"{REPO / 'scripts'}{os.pathsep}{env.get('PYTHONPATH', '')}"
+    env.setdefault("W4A16_CACHE", str(REPO / ".cache"))
+    env["W4A16_BINARY"] = str(BINARY)
+    env["TLLM_LOG_LEVEL"] = "WARNING"
+    return env
+
+
+def run(out: Path, name: str, cmd: list[str], timeout: float) -> int:
+    """Run one command, tee its output to OUT/<name>.log, record it in COMMANDS.md."""
+    log = out / f"{name}.log"
+    line = " ".join(shlex.quote(c) for c in cmd)
+    print(f"\n[h100] {name}: $ {line}", flush=True)
+    start = time.monotonic()
+    with log.open("w") as fh:
+        try:
+            proc = subprocess.run(cmd, cwd=REPO, env=_env(), stdout=fh,
+                                  stderr=subprocess.STDOUT, timeout=timeout)
+            code = proc.returncode
+        except subprocess.TimeoutExpired:
+            code = 124
+    took = time.monotonic() - start
+    with (out / "COMMANDS.md").open("a") as fh:
+        fh.write(f"- `{name}.log` (exit {code}, {took:.0f} s): `{line}`\n")
+    tail = log.read_text(errors="replace").splitlines()[-3:]
+    print(f"[h100] {name}: exit {code} after {took:.0f} s | " + " | ".join(tail), flush=True)
+    return code
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("out", type=Path, help="folder for the raw outputs ($OUT)")
+    parser.add_argument("steps", nargs="+",
+                        choices=["build", "gtest", "pytest", "repeat", "sanitize", "repro"])
+    parser.add_argument("--jobs", type=int, default=10, help="compile jobs for `build`")
+    args = parser.parse_args()
+    out: Path = args.out.resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    py = sys.executable
+    w4a16 = [py, "-m", "w4a16"]
+    codes = {}
+    for step in args.steps:
+        if step == "build":
+            codes[step] = run(out, "build", [*w4a16, "build", "--no-run", "--offline",
+                                             "--jobs", str(args.jobs)], 580)
+        elif step == "gtest":
+            codes[step] = run(out, "gtest", [*w4a16, "run", str(BINARY), "--xml",
+                                             str(out / "w4a16SM90SimpleTest.xml")], 580)
+        elif step == "pytest":
+            codes[step] = run(out, "pytest", [
+                py, "-m", "pytest", "py_tests", "-p", "no:cacheprovider", "-q",
+                f"--gtest-binary={BINARY}", f"--junitxml={out / 'pytest.xml'}",
+                f"--gtest-merged-xml={out / 'pytest_gtest_merged.xml'}"], 580)
+        elif step == "repeat":
+            codes[step] = run(out, "repeat", [*w4a16, "repeat", str(BINARY), "--runs", "3",
+                                              "--seed", "20261122", "--out", str(out / "repeat")],
+                              580)
+        elif step == "sanitize":
+            for tool in ("memcheck", "racecheck"):
+                codes[f"sanitize-{tool}"] = run(out, f"sanitize_{tool}", [
+                    *w4a16, "sanitize", str(BINARY), "--tool", tool, "--filter",
+                    SANITIZE_FILTER, "--log", str(out / f"compute_sanitizer_{tool}.log")], 580)
+        elif step == "repro":
+            small = str(16 << 20)
+            codes["repro-plain"] = run(out, "workspace_repro_plain", [
+                str(BINARY), f"--w4a16_workspace_repro={small}"], 300)
+            codes["repro-memcheck"] = run(out, "workspace_repro_memcheck_wrapper", [
+                *w4a16, "sanitize", str(BINARY), "--tool", "memcheck", "--workspace-repro",
+                small, "--log", str(out / "workspace_repro_memcheck.log")], 580)
+    print("\n[h100] summary: " + ", ".join(f"{k}={v}" for k, v in codes.items()), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

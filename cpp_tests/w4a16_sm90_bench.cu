@@ -1,0 +1,747 @@
+// w4a16SM90Bench: times every compiled tactic of TensorRT-LLM's SM90 W4A16 candidate list on a
+// list of problems and writes one JSON line per (problem, tactic). `--help` says how to call it;
+// `w4a16 bench` (scripts/w4a16/bench/) drives it for the Llama sweep.
+//
+// How a tactic is timed, and why:
+// * Each sample is one replay of a CUDA graph holding L launches of run_gemm (the adapter's
+//   host code: CUTLASS initialise, TMA descriptors, one kernel). The graph keeps that host work
+//   off the clock, so a 5 us decode GEMM is not timed as 20 us of host code. L grows as the
+//   kernel gets shorter (one launch for long kernels, up to --max-launches for short ones).
+// * The L launches rotate over C full copies of the operands (weights, scales, activations,
+//   output), C chosen so that the copies exceed --l2-factor times the L2 size: every launch
+//   reads its weights from DRAM, as a model whose layers do not fit in L2 does.
+// * A kernel spinning on a host flag holds the stream while all samples are queued, so no
+//   sample contains host enqueue time. CUDA events bracket each replay; we report the median,
+//   min and 90th percentile of the per-launch times.
+// * Inputs are random (make_random_data from w4a16_host_ref.h). To keep set-up short, a random
+//   block of 1024 weight columns and 256 activation rows is tiled over the full size: the
+//   values do not change the traffic or the instructions a kernel executes.
+// * Before timing, each tactic runs once into a poisoned output (0xFFFF, NaN) and the output is
+//   checked on the device: every element must be finite.
+#include <cuda_runtime_api.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "w4a16_gemm_adapter.h"
+#include "w4a16_host_ref.h"
+
+#ifdef W4A16_USE_TRTLLM_RUNNER
+#error "w4a16SM90Bench is built by the slim build only: it calls the SM90 dispatch for occupancies"
+#endif
+
+namespace w4a16::bench {
+namespace {
+
+#define BENCH_CUDA(call)                                                                         \
+  do {                                                                                           \
+    cudaError_t err_ = (call);                                                                   \
+    if (err_ != cudaSuccess)                                                                     \
+      throw std::runtime_error(std::string(#call) + ": " + cudaGetErrorString(err_) + " (" +     \
+                               __FILE__ + ":" + std::to_string(__LINE__) + ")");                 \
+  } while (0)
+
+constexpr char kUsage[] = R"(usage: w4a16SM90Bench --n N --k K --m M1,M2,... [options]
+       w4a16SM90Bench --list
+
+Times every compiled tactic of TensorRT-LLM's SM90 W4A16 candidate list for each M on the
+weight shape [K, N] and writes one JSON line per (problem, tactic), after one line per problem
+(occupancies, the default tactic, TensorRT-LLM's occupancy estimate) and one device line.
+Needs an SM90 GPU, except for --list and --help.
+
+problem:
+  --n N                output columns (weight N), a multiple of 8
+  --k K                reduction size (weight K), a multiple of the group size
+  --m LIST             comma-separated token counts, e.g. 1,16,128
+  --group G            quantization group size, a multiple of 64 (default 128)
+  --dtype fp16|bf16    activation/output type (default fp16)
+  --quant scale_only|scale_zeros   quantization op (default scale_only)
+  --label TEXT         copied into every record (e.g. llama3-8b/qkv)
+
+timing:
+  --tactics all|NAME,...  time only these tactics (names as --list prints; default all)
+  --budget-ms X        time spent sampling one tactic on one problem (default 15)
+  --min-samples N      at least this many samples, whatever the budget (default 5)
+  --max-samples N      at most this many samples (default 100)
+  --sample-us X        aim for samples (graph replays) of about this long (default 500)
+  --max-launches N     most launches in one graph, unless the copies need more (default 32)
+  --warmup N           untimed replays before sampling (default 2)
+  --l2-factor F        operand copies exceed F times the L2 size (default 2)
+  --seed S             random seed of the inputs (default 1234)
+
+output:
+  --out FILE           write the JSON lines here instead of stdout
+  --list               print the candidate list and what this build compiled, then exit
+  --help               this text
+Progress goes to stderr. Exit status: 0 done, 2 bad arguments or no usable SM90 GPU,
+3 a CUDA error that left the device unusable.
+)";
+
+struct Options {
+  int n = 0, k = 0, group = 128;
+  std::vector<int> ms;
+  Act act = Act::kFp16;
+  Quant quant = Quant::kScaleOnly;
+  std::string label, tactics = "all", out;
+  double budget_ms = 15, sample_us = 500, l2_factor = 2;
+  int min_samples = 5, max_samples = 100, max_launches = 32, warmup = 2;
+  unsigned long long seed = 1234;
+  bool list = false, help = false;
+};
+
+int to_int(std::string const& flag, std::string const& v) {
+  size_t used = 0;
+  int x = 0;
+  try {
+    x = std::stoi(v, &used);
+  } catch (std::exception const&) {
+    used = 0;
+  }
+  if (used != v.size() || v.empty())
+    throw std::invalid_argument(flag + " expects an integer, got '" + v + "'");
+  return x;
+}
+
+double to_double(std::string const& flag, std::string const& v) {
+  size_t used = 0;
+  double x = 0;
+  try {
+    x = std::stod(v, &used);
+  } catch (std::exception const&) {
+    used = 0;
+  }
+  if (used != v.size() || v.empty() || !(x > 0))
+    throw std::invalid_argument(flag + " expects a positive number, got '" + v + "'");
+  return x;
+}
+
+Options parse_args(int argc, char** argv) {
+  Options o;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i], value;
+    if (arg == "--help" || arg == "-h") { o.help = true; continue; }
+    if (arg == "--list") { o.list = true; continue; }
+    auto eq = arg.find('=');
+    if (eq != std::string::npos) {
+      value = arg.substr(eq + 1);
+      arg = arg.substr(0, eq);
+    } else {
+      if (i + 1 >= argc) throw std::invalid_argument(arg + " needs a value (see --help)");
+      value = argv[++i];
+    }
+    if (arg == "--n") o.n = to_int(arg, value);
+    else if (arg == "--k") o.k = to_int(arg, value);
+    else if (arg == "--group") o.group = to_int(arg, value);
+    else if (arg == "--m") {
+      std::stringstream ss(value);
+      for (std::string item; std::getline(ss, item, ',');) o.ms.push_back(to_int(arg, item));
+    } else if (arg == "--dtype") {
+      if (value != "fp16" && value != "bf16") throw std::invalid_argument("--dtype is fp16 or bf16");
+      o.act = value == "fp16" ? Act::kFp16 : Act::kBf16;
+    } else if (arg == "--quant") {
+      if (value != "scale_only" && value != "scale_zeros")
+        throw std::invalid_argument("--quant is scale_only or scale_zeros");
+      o.quant = value == "scale_only" ? Quant::kScaleOnly : Quant::kScaleZeros;
+    } else if (arg == "--label") o.label = value;
+    else if (arg == "--tactics") o.tactics = value;
+    else if (arg == "--budget-ms") o.budget_ms = to_double(arg, value);
+    else if (arg == "--sample-us") o.sample_us = to_double(arg, value);
+    else if (arg == "--l2-factor") o.l2_factor = to_double(arg, value);
+    else if (arg == "--min-samples") o.min_samples = to_int(arg, value);
+    else if (arg == "--max-samples") o.max_samples = to_int(arg, value);
+    else if (arg == "--max-launches") o.max_launches = to_int(arg, value);
+    else if (arg == "--warmup") o.warmup = to_int(arg, value);
+    else if (arg == "--seed") o.seed = std::stoull(value);
+    else if (arg == "--out") o.out = value;
+    else throw std::invalid_argument("unknown option " + arg + " (see --help)");
+  }
+  if (o.help || o.list) return o;
+  if (o.n <= 0 || o.k <= 0 || o.ms.empty())
+    throw std::invalid_argument("--n, --k and --m are required (see --help)");
+  if (o.min_samples < 1 || o.max_samples < o.min_samples || o.max_launches < 1 || o.warmup < 0)
+    throw std::invalid_argument("need 1 <= --min-samples <= --max-samples, --max-launches >= 1");
+  for (int m : o.ms) {
+    Problem p;
+    p.m = m; p.n = o.n; p.k = o.k; p.group = o.group; p.act = o.act; p.quant = o.quant;
+    validate_problem(p);
+  }
+  return o;
+}
+
+// ---- small helpers ----------------------------------------------------------------------
+
+std::string json_str(std::string const& s) {
+  std::string out = "\"";
+  for (char ch : s) {
+    if (ch == '"' || ch == '\\') out += '\\';
+    if (ch == '\n') { out += "\\n"; continue; }
+    if (static_cast<unsigned char>(ch) < 0x20) continue;
+    out += ch;
+  }
+  return out + "\"";
+}
+
+std::string first_line(std::string const& s) {
+  std::string line = s.substr(0, s.find('\n'));
+  return line.size() > 300 ? line.substr(0, 300) : line;
+}
+
+struct Buffer {
+  void* ptr = nullptr;
+  size_t bytes = 0;
+  explicit Buffer(size_t n = 0) : bytes(n) {
+    if (n) BENCH_CUDA(cudaMalloc(&ptr, n));
+  }
+  Buffer(Buffer const&) = delete;
+  Buffer& operator=(Buffer const&) = delete;
+  ~Buffer() {
+    if (ptr) cudaFree(ptr);
+  }
+  char* c() const { return static_cast<char*>(ptr); }
+};
+using BufferPtr = std::unique_ptr<Buffer>;
+
+template <typename T>
+BufferPtr upload(std::vector<T> const& host) {
+  auto b = std::make_unique<Buffer>(host.size() * sizeof(T));
+  if (b->bytes) BENCH_CUDA(cudaMemcpy(b->ptr, host.data(), b->bytes, cudaMemcpyHostToDevice));
+  return b;
+}
+
+BufferPtr clone(Buffer const& src) {
+  auto b = std::make_unique<Buffer>(src.bytes);
+  if (b->bytes) BENCH_CUDA(cudaMemcpy(b->ptr, src.ptr, src.bytes, cudaMemcpyDeviceToDevice));
+  return b;
+}
+
+// ---- device kernels ---------------------------------------------------------------------
+
+// Counts elements whose exponent bits are all ones (Inf or NaN; the poison is NaN).
+__global__ void count_nonfinite(uint16_t const* x, size_t n, uint16_t exp_mask,
+                                unsigned long long* count) {
+  unsigned long long local = 0;
+  for (size_t i = blockIdx.x * static_cast<size_t>(blockDim.x) + threadIdx.x; i < n;
+       i += static_cast<size_t>(gridDim.x) * blockDim.x)
+    local += (x[i] & exp_mask) == exp_mask;
+  if (local) atomicAdd(count, local);
+}
+
+// Holds the stream until the host sets *flag (or a second has passed, so it cannot hang).
+__global__ void wait_for_host(int const volatile* flag) {
+  unsigned long long start, now;
+  asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(start));
+  do {
+    asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(now));
+  } while (*flag == 0 && now - start < 1000000000ull);
+}
+
+// ---- operands ---------------------------------------------------------------------------
+
+// One full set of operands for one launch.
+struct OperandSet {
+  BufferPtr w, scales, zeros, a, out;
+};
+
+size_t set_bytes(Problem const& p) {
+  size_t const groups = static_cast<size_t>(p.k / p.group) * p.n;
+  size_t bytes = static_cast<size_t>(p.n) * p.k / 2 + groups * 2 + static_cast<size_t>(p.m) * p.k * 2 +
+                 static_cast<size_t>(p.m) * p.n * 2;
+  if (p.quant == Quant::kScaleZeros) bytes += groups * 2;
+  return bytes;
+}
+
+// Random base blocks, made once per weight shape and tiled into every copy.
+class Operands {
+ public:
+  Operands(Options const& o) : shape_(), max_m_(*std::max_element(o.ms.begin(), o.ms.end())) {
+    shape_.n = o.n; shape_.k = o.k; shape_.group = o.group; shape_.act = o.act; shape_.quant = o.quant;
+    Problem base = shape_;
+    base.n = std::min(o.n, kBaseCols);
+    base.m = std::min(max_m_, kBaseRows);
+    std::mt19937_64 rng(o.seed);
+    HostData h = make_random_data(base, rng);
+    base_w_ = upload(preprocess_sm90(h.q.data(), base.k, base.n));
+    base_scales_ = upload(h.scales);
+    if (!h.zeros.empty()) base_zeros_ = upload(h.zeros);
+    base_a_ = upload(h.a);
+    base_cols_ = base.n;
+    base_rows_ = base.m;
+  }
+
+  // Make `copies` operand sets for M (weight copies are kept between calls).
+  std::vector<OperandSet*> sets(int m, int copies) {
+    while (static_cast<int>(sets_.size()) < copies) {
+      OperandSet s;
+      if (sets_.empty()) {
+        tile_weights(s);
+      } else {
+        s.w = clone(*sets_[0].w);
+        s.scales = clone(*sets_[0].scales);
+        if (sets_[0].zeros) s.zeros = clone(*sets_[0].zeros);
+      }
+      sets_.push_back(std::move(s));
+    }
+    std::vector<OperandSet*> out;
+    for (int i = 0; i < copies; ++i) {
+      OperandSet& s = sets_[i];
+      size_t const a_bytes = static_cast<size_t>(m) * shape_.k * 2;
+      if (!s.a || s.a->bytes != a_bytes) {
+        s.a.reset();
+        s.out.reset();
+        s.a = std::make_unique<Buffer>(a_bytes);
+        size_t const row = static_cast<size_t>(shape_.k) * 2;
+        for (int r0 = 0; r0 < m; r0 += base_rows_)
+          BENCH_CUDA(cudaMemcpy(s.a->c() + r0 * row, base_a_->ptr,
+                                std::min(base_rows_, m - r0) * row, cudaMemcpyDeviceToDevice));
+        s.out = std::make_unique<Buffer>(static_cast<size_t>(m) * shape_.n * 2);
+        BENCH_CUDA(cudaMemset(s.out->ptr, kPoisonByte, s.out->bytes));
+      }
+      out.push_back(&s);
+    }
+    // Sets beyond `copies` keep activations of another M: free them.
+    for (size_t i = copies; i < sets_.size(); ++i) {
+      sets_[i].a.reset();
+      sets_[i].out.reset();
+    }
+    return out;
+  }
+
+ private:
+  static constexpr int kBaseCols = 1024, kBaseRows = 256;
+
+  // Weights are column-major in the SM90 layout, so a block of columns is contiguous; scales
+  // and zeros are [K/group, N] and take a 2-D copy.
+  void tile_weights(OperandSet& s) {
+    size_t const col = static_cast<size_t>(shape_.k) / 2;
+    int const groups = shape_.k / shape_.group;
+    s.w = std::make_unique<Buffer>(col * shape_.n);
+    s.scales = std::make_unique<Buffer>(static_cast<size_t>(groups) * shape_.n * 2);
+    if (base_zeros_) s.zeros = std::make_unique<Buffer>(s.scales->bytes);
+    for (int c0 = 0; c0 < shape_.n; c0 += base_cols_) {
+      int const cols = std::min(base_cols_, shape_.n - c0);
+      BENCH_CUDA(cudaMemcpy(s.w->c() + c0 * col, base_w_->ptr, cols * col, cudaMemcpyDeviceToDevice));
+      BENCH_CUDA(cudaMemcpy2D(s.scales->c() + c0 * 2, shape_.n * 2, base_scales_->ptr,
+                              base_cols_ * 2, cols * 2, groups, cudaMemcpyDeviceToDevice));
+      if (base_zeros_)
+        BENCH_CUDA(cudaMemcpy2D(s.zeros->c() + c0 * 2, shape_.n * 2, base_zeros_->ptr,
+                                base_cols_ * 2, cols * 2, groups, cudaMemcpyDeviceToDevice));
+    }
+  }
+
+  Problem shape_;
+  int max_m_ = 0, base_cols_ = 0, base_rows_ = 0;
+  BufferPtr base_w_, base_scales_, base_zeros_, base_a_;
+  std::vector<OperandSet> sets_;
+};
+
+GemmArgs args_of(OperandSet const& s) {
+  GemmArgs g;
+  g.a = s.a->ptr;
+  g.b = s.w->ptr;
+  g.scales = s.scales->ptr;
+  g.zeros = s.zeros ? s.zeros->ptr : nullptr;
+  g.out = s.out->ptr;
+  return g;
+}
+
+// ---- graphs and timing ------------------------------------------------------------------
+
+struct GraphExec {
+  cudaGraphExec_t exec = nullptr;
+  GraphExec() = default;
+  GraphExec(GraphExec const&) = delete;
+  GraphExec& operator=(GraphExec const&) = delete;
+  ~GraphExec() {
+    if (exec) cudaGraphExecDestroy(exec);
+  }
+};
+
+// Capture `launches` GEMMs rotating over the operand sets into one graph.
+std::unique_ptr<GraphExec> capture(Problem const& p, tkc::CutlassGemmConfig const& config,
+                                   std::vector<OperandSet*> const& sets, int launches, Buffer& ws,
+                                   cudaStream_t stream) {
+  BENCH_CUDA(cudaStreamBeginCapture(stream, cudaStreamCaptureModeRelaxed));
+  cudaGraph_t graph = nullptr;
+  try {
+    for (int i = 0; i < launches; ++i)
+      run_gemm(p, args_of(*sets[i % sets.size()]), config, ws.c(), ws.bytes, stream);
+  } catch (...) {
+    cudaStreamEndCapture(stream, &graph);
+    if (graph) cudaGraphDestroy(graph);
+    throw;
+  }
+  BENCH_CUDA(cudaStreamEndCapture(stream, &graph));
+  auto exec = std::make_unique<GraphExec>();
+  cudaError_t err = cudaGraphInstantiate(&exec->exec, graph, 0);
+  cudaGraphDestroy(graph);
+  BENCH_CUDA(err);
+  return exec;
+}
+
+class Timer {
+ public:
+  Timer() {
+    BENCH_CUDA(cudaHostAlloc(reinterpret_cast<void**>(&flag_), sizeof(int), cudaHostAllocMapped));
+    BENCH_CUDA(cudaHostGetDevicePointer(reinterpret_cast<void**>(&flag_dev_), flag_, 0));
+  }
+  ~Timer() {
+    for (auto e : events_) cudaEventDestroy(e);
+    if (flag_) cudaFreeHost(flag_);
+  }
+  Timer(Timer const&) = delete;
+  Timer& operator=(Timer const&) = delete;
+
+  // Milliseconds of each of `reps` replays, all queued behind the host flag.
+  std::vector<double> replays(GraphExec const& g, int reps, cudaStream_t stream) {
+    while (static_cast<int>(events_.size()) < reps + 1) {
+      cudaEvent_t e;
+      BENCH_CUDA(cudaEventCreate(&e));
+      events_.push_back(e);
+    }
+    *static_cast<int volatile*>(flag_) = 0;
+    wait_for_host<<<1, 1, 0, stream>>>(flag_dev_);
+    BENCH_CUDA(cudaGetLastError());
+    for (int i = 0; i < reps; ++i) {
+      BENCH_CUDA(cudaEventRecord(events_[i], stream));
+      BENCH_CUDA(cudaGraphLaunch(g.exec, stream));
+    }
+    BENCH_CUDA(cudaEventRecord(events_[reps], stream));
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    *static_cast<int volatile*>(flag_) = 1;
+    BENCH_CUDA(cudaStreamSynchronize(stream));
+    std::vector<double> ms(reps);
+    for (int i = 0; i < reps; ++i) {
+      float t = 0;
+      BENCH_CUDA(cudaEventElapsedTime(&t, events_[i], events_[i + 1]));
+      ms[i] = t;
+    }
+    return ms;
+  }
+
+ private:
+  int* flag_ = nullptr;
+  int* flag_dev_ = nullptr;
+  std::vector<cudaEvent_t> events_;
+};
+
+struct Stats {
+  double median = 0, min = 0, p90 = 0, mean = 0;
+};
+
+Stats stats_of(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  Stats s;
+  size_t const n = v.size();
+  s.median = n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+  s.min = v.front();
+  s.p90 = v[static_cast<size_t>(std::ceil(0.9 * n)) - 1];  // nearest rank
+  double sum = 0;
+  for (double x : v) sum += x;
+  s.mean = sum / n;
+  return s;
+}
+
+// ---- occupancy and TensorRT-LLM's estimate ----------------------------------------------
+
+template <typename G>
+struct GemmTypes;
+template <typename T, cutlass::WeightOnlyQuantOp Q>
+struct GemmTypes<detail::Gemm<T, Q>> {
+  using Act = T;
+  static constexpr cutlass::WeightOnlyQuantOp kQuant = Q;
+};
+
+// Blocks per SM of the tactic's kernel, as the launcher reports when given an occupancy
+// pointer (it returns before touching any operand); -1 when not compiled.
+int occupancy_of(Problem const& p, tkc::CutlassGemmConfig const& config) {
+  if (!tactic_compiled(p.act, p.quant, config)) return -1;
+  int occupancy = -1;
+  detail::with_types(p.act, p.quant, [&](auto gemm) {
+    using Types = GemmTypes<decltype(gemm)>;
+    using T = typename Types::Act;
+    tensorrt_llm::kernels::cutlass_kernels_oss::sm90_dispatch_gemm_to_cutlass<
+        T, cutlass::uint4b_t, T, T, T, Types::kQuant, tkc::EpilogueOpBias>(
+        nullptr, nullptr, nullptr, nullptr, nullptr, p.alpha, nullptr, p.m, p.n, p.k, p.group,
+        nullptr, 0, config, nullptr, &occupancy);
+  });
+  return occupancy;
+}
+
+// TensorRT-LLM's occupancy-based pick, as a JSON object: {"status": "ok", "config": ...} or
+// {"status": "unavailable", "reason": ...}.
+std::string trtllm_estimate(Problem const& p, std::vector<tkc::CutlassGemmConfig> const& configs,
+                            std::vector<int> const& occupancies, size_t ws_bytes, int sms) {
+  std::vector<int> occ(occupancies.size());
+  for (size_t i = 0; i < occ.size(); ++i) occ[i] = std::max(occupancies[i], 0);
+  try {
+    auto best = tensorrt_llm::kernels::cutlass_kernels::estimate_best_config_from_occupancies(
+        configs, occ, p.m, p.n, p.k, /*num_experts=*/1, /*split_k_limit=*/1, ws_bytes, sms,
+        /*is_weight_only=*/1);
+    for (auto const& c : configs)
+      if (c.tile_config_sm90 == best.tile_config_sm90 && c.cluster_shape == best.cluster_shape &&
+          best.is_tma_warp_specialized)
+        return "{\"status\": \"ok\", \"tactic\": " + json_str(tactic_name(c)) + "}";
+    std::string text = best.toString();
+    std::replace(text.begin(), text.end(), '\n', ' ');
+    return "{\"status\": \"not_sm90\", \"reason\": " +
+           json_str("returned a config that is not an SM90 tactic: " + text) + "}";
+  } catch (std::exception const& e) {
+    return "{\"status\": \"unavailable\", \"reason\": " +
+           json_str("estimate_best_config_from_occupancies threw: " + first_line(e.what())) + "}";
+  }
+}
+
+// ---- the run ----------------------------------------------------------------------------
+
+std::string gpu_problem() {
+  int count = 0;
+  cudaError_t err = cudaGetDeviceCount(&count);
+  if (err != cudaSuccess) return std::string("no usable CUDA device (") + cudaGetErrorString(err) + ")";
+  if (count == 0) return "no CUDA device present";
+  cudaDeviceProp prop{};
+  if (cudaGetDeviceProperties(&prop, 0) != cudaSuccess) return "cannot read device properties";
+  if (prop.major != 9 || prop.minor != 0)
+    return "device 0 is " + std::string(prop.name) + " (SM" + std::to_string(prop.major) +
+           std::to_string(prop.minor) + "); these kernels need SM90";
+  return "";
+}
+
+bool selected(Options const& o, std::string const& name) {
+  if (o.tactics == "all") return true;
+  std::stringstream ss(o.tactics);
+  for (std::string item; std::getline(ss, item, ',');)
+    if (item == name) return true;
+  return false;
+}
+
+std::string problem_fields(Options const& o, Problem const& p) {
+  std::ostringstream js;
+  js << "\"label\": " << json_str(o.label) << ", \"m\": " << p.m << ", \"n\": " << p.n
+     << ", \"k\": " << p.k << ", \"group\": " << p.group << ", \"dtype\": \"" << act_name(p.act)
+     << "\", \"quant\": \"" << quant_name(p.quant) << "\"";
+  return js.str();
+}
+
+struct TacticResult {
+  std::string status = "ok", message;
+  Stats us;
+  int samples = 0, launches = 0;
+  unsigned long long nonfinite = 0;
+};
+
+TacticResult time_tactic(Options const& o, Problem const& p, tkc::CutlassGemmConfig const& config,
+                         std::vector<OperandSet*> const& sets, Buffer& ws, Timer& timer,
+                         unsigned long long* counter, cudaStream_t stream) {
+  TacticResult r;
+  // 1. one launch into a poisoned output; every element must come back finite.
+  OperandSet const& first = *sets[0];
+  BENCH_CUDA(cudaMemsetAsync(first.out->ptr, kPoisonByte, first.out->bytes, stream));
+  BENCH_CUDA(cudaMemsetAsync(counter, 0, sizeof(*counter), stream));
+  run_gemm(p, args_of(first), config, ws.c(), ws.bytes, stream);
+  BENCH_CUDA(cudaGetLastError());
+  size_t const outs = static_cast<size_t>(p.m) * p.n;
+  uint16_t const mask = p.act == Act::kFp16 ? 0x7C00 : 0x7F80;
+  count_nonfinite<<<264, 256, 0, stream>>>(static_cast<uint16_t const*>(first.out->ptr), outs, mask,
+                                           counter);
+  BENCH_CUDA(cudaGetLastError());
+  BENCH_CUDA(cudaMemcpyAsync(&r.nonfinite, counter, sizeof(r.nonfinite), cudaMemcpyDeviceToHost, stream));
+  BENCH_CUDA(cudaStreamSynchronize(stream));
+  if (r.nonfinite) {
+    r.status = "nonfinite";
+    r.message = std::to_string(r.nonfinite) + " of " + std::to_string(outs) +
+                " outputs are NaN/Inf or unwritten";
+    return r;
+  }
+  // 2. estimate one launch from a graph that visits every copy once.
+  int const copies = static_cast<int>(sets.size());
+  auto graph = capture(p, config, sets, copies, ws, stream);
+  auto probe = timer.replays(*graph, 2, stream);
+  double const launch_ms = std::max(std::min(probe[0], probe[1]) / copies, 1e-4);
+  // 3. the sampling graph: about --sample-us long, a whole number of rounds over the copies.
+  int want = static_cast<int>(std::lround(o.sample_us * 1e-3 / launch_ms));
+  want = std::clamp(want, 1, o.max_launches);
+  r.launches = copies * std::max(1, (want + copies - 1) / copies);
+  if (r.launches != copies) graph = capture(p, config, sets, r.launches, ws, stream);
+  if (o.warmup > 0) timer.replays(*graph, o.warmup, stream);
+  double const sample_ms = launch_ms * r.launches;
+  r.samples = static_cast<int>(std::clamp(o.budget_ms / sample_ms, static_cast<double>(o.min_samples),
+                                          static_cast<double>(o.max_samples)));
+  auto ms = timer.replays(*graph, r.samples, stream);
+  for (double& x : ms) x = x * 1e3 / r.launches;  // microseconds per launch
+  r.us = stats_of(ms);
+  return r;
+}
+
+int run(Options const& o) {
+  std::string why = gpu_problem();
+  if (!why.empty()) {
+    std::fprintf(stderr, "error: w4a16SM90Bench needs an SM90 GPU: %s\n", why.c_str());
+    return 2;
+  }
+  std::ofstream file;
+  if (!o.out.empty()) {
+    file.open(o.out);
+    if (!file) throw std::invalid_argument("cannot write " + o.out);
+  }
+  std::ostream& out = o.out.empty() ? std::cout : file;
+  auto emit = [&](std::string const& line) { out << line << "\n" << std::flush; };
+
+  cudaDeviceProp prop{};
+  BENCH_CUDA(cudaGetDeviceProperties(&prop, 0));
+  int runtime = 0, driver = 0;
+  BENCH_CUDA(cudaRuntimeGetVersion(&runtime));
+  BENCH_CUDA(cudaDriverGetVersion(&driver));
+  size_t const l2 = static_cast<size_t>(prop.l2CacheSize);
+  {
+    std::ostringstream js;
+    js << "{\"record\": \"device\", \"name\": " << json_str(prop.name)
+       << ", \"sm_count\": " << prop.multiProcessorCount << ", \"l2_bytes\": " << l2
+       << ", \"global_memory_bytes\": " << prop.totalGlobalMem << ", \"cuda_runtime\": " << runtime
+       << ", \"cuda_driver\": " << driver << ", \"adapter\": " << json_str(kAdapterName)
+       << ", \"build_filter\": " << json_str(build_filter()) << "}";
+    emit(js.str());
+  }
+
+  auto const configs = candidate_configs();
+  cudaStream_t stream;
+  BENCH_CUDA(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking));
+  Operands operands(o);
+  Timer timer;
+  Problem shape;
+  shape.n = o.n; shape.k = o.k; shape.group = o.group; shape.act = o.act; shape.quant = o.quant;
+  shape.m = 1;
+  size_t const ws_bytes = workspace_bytes(shape);
+  Buffer ws(ws_bytes), counter(sizeof(unsigned long long));
+
+  for (size_t mi = 0; mi < o.ms.size(); ++mi) {
+    Problem p = shape;
+    p.m = o.ms[mi];
+    size_t const bytes = set_bytes(p);
+    int const copies = static_cast<int>(o.l2_factor * static_cast<double>(l2) / bytes) + 1;
+    auto sets = operands.sets(p.m, copies);
+
+    std::vector<int> occupancies;
+    std::ostringstream occ_js;
+    for (size_t i = 0; i < configs.size(); ++i) {
+      int occ = -1;
+      try {
+        occ = occupancy_of(p, configs[i]);
+      } catch (std::exception const&) {
+        occ = -1;
+      }
+      occupancies.push_back(occ);
+      occ_js << (i ? ", " : "") << json_str(tactic_name(configs[i])) << ": " << occ;
+    }
+    {
+      std::ostringstream js;
+      js << "{\"record\": \"problem\", " << problem_fields(o, p) << ", \"copies\": " << copies
+         << ", \"set_bytes\": " << bytes << ", \"working_set_bytes\": " << bytes * copies
+         << ", \"default_tactic\": " << json_str(tactic_name(configs[0]))
+         << ", \"occupancies\": {" << occ_js.str() << "}, \"trtllm_estimate\": "
+         << trtllm_estimate(p, configs, occupancies, ws_bytes, prop.multiProcessorCount) << "}";
+      emit(js.str());
+    }
+
+    std::string best_name = "-";
+    double best_us = 0;
+    for (size_t i = 0; i < configs.size(); ++i) {
+      std::string const name = tactic_name(configs[i]);
+      if (!selected(o, name)) continue;
+      TacticResult r;
+      if (!tactic_compiled(p.act, p.quant, configs[i])) {
+        r.status = "not_compiled";
+        r.message = "not compiled in this build (" + build_filter() + ")";
+      } else {
+        try {
+          r = time_tactic(o, p, configs[i], sets, ws, timer, static_cast<unsigned long long*>(counter.ptr),
+                          stream);
+        } catch (std::exception const& e) {
+          r = TacticResult();
+          r.status = "error";
+          r.message = first_line(e.what());
+          cudaGetLastError();
+          if (cudaStreamSynchronize(stream) != cudaSuccess || cudaDeviceSynchronize() != cudaSuccess)
+            throw std::runtime_error("CUDA error left the device unusable after " + name + ": " +
+                                     r.message);
+        }
+      }
+      std::ostringstream js;
+      js << "{\"record\": \"tactic\", " << problem_fields(o, p) << ", \"config_index\": " << i
+         << ", \"tactic\": " << json_str(name) << ", \"status\": \"" << r.status
+         << "\", \"message\": " << json_str(r.message) << ", \"occupancy\": " << occupancies[i];
+      if (r.status == "ok") {
+        js << ", \"median_us\": " << r.us.median << ", \"min_us\": " << r.us.min
+           << ", \"p90_us\": " << r.us.p90 << ", \"mean_us\": " << r.us.mean
+           << ", \"samples\": " << r.samples << ", \"launches_per_sample\": " << r.launches
+           << ", \"copies\": " << copies;
+        if (best_us == 0 || r.us.median < best_us) {
+          best_us = r.us.median;
+          best_name = name;
+        }
+      }
+      js << "}";
+      emit(js.str());
+    }
+    std::fprintf(stderr, "[w4a16SM90Bench] %s %s M=%d N=%d K=%d (%zu/%zu): best %s %.2f us\n",
+                 o.label.c_str(), act_name(p.act), p.m, p.n, p.k, mi + 1, o.ms.size(),
+                 best_name.c_str(), best_us);
+  }
+  cudaStreamDestroy(stream);
+  return 0;
+}
+
+int list_mode() {
+  std::ostringstream js;
+  auto const configs = candidate_configs();
+  for (size_t i = 0; i < configs.size(); ++i) {
+    js << "{\"record\": \"candidate\", \"config_index\": " << i << ", \"tactic\": "
+       << json_str(tactic_name(configs[i])) << ", \"compiled\": {";
+    bool first = true;
+    for (Act act : {Act::kFp16, Act::kBf16})
+      for (Quant quant : {Quant::kScaleOnly, Quant::kScaleZeros}) {
+        js << (first ? "" : ", ") << "\"" << act_name(act) << "/" << quant_name(quant)
+           << "\": " << (tactic_compiled(act, quant, configs[i]) ? "true" : "false");
+        first = false;
+      }
+    js << "}}\n";
+  }
+  std::cout << js.str();
+  return 0;
+}
+
+}  // namespace
+}  // namespace w4a16::bench
+
+int main(int argc, char** argv) {
+  setenv("TLLM_LOG_LEVEL", "WARNING", /*overwrite=*/0);  // keep TensorRT-LLM's debug log quiet
+  using namespace w4a16::bench;
+  Options o;
+  try {
+    o = parse_args(argc, argv);
+  } catch (std::exception const& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 2;
+  }
+  if (o.help) {
+    std::fputs(kUsage, stdout);
+    return 0;
+  }
+  try {
+    return o.list ? list_mode() : run(o);
+  } catch (std::invalid_argument const& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 2;
+  } catch (std::exception const& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 3;
+  }
+}
