@@ -3,7 +3,8 @@
 Each step's exact command line is appended to OUT/COMMANDS.md next to the files it writes,
 so every committed GPU number has its command beside it. Steps run in the order given:
 
-  build      full slim build (all 84 instantiations), no run
+  build      full slim build (all 84 instantiations), no run; links
+             build/slim/libw4a16_launchers.a instead of compiling it when that is present
   gtest      the whole w4a16SM90SimpleTest through the gtest runner -> w4a16SM90SimpleTest.xml
   pytest     `pytest py_tests` with the real binary through the bridge -> pytest.xml
   repeat     the suite 3 times with one seed; pass/fail and per-tactic bit identity
@@ -80,14 +81,18 @@ def main() -> int:
     codes = {}
     for step in args.steps:
         if step == "build":
+            prebuilt = REPO / "build" / "slim" / "libw4a16_launchers.a"
+            reuse = ["--prebuilt-launchers", str(prebuilt)] if prebuilt.is_file() else []
             codes[step] = run(out, "build", [*w4a16, "build", "--no-run", "--offline",
-                                             "--jobs", str(args.jobs)], 580)
+                                             "--jobs", str(args.jobs), *reuse], 580)
         elif step == "gtest":
             codes[step] = run(out, "gtest", [*w4a16, "run", str(BINARY), "--xml",
                                              str(out / "w4a16SM90SimpleTest.xml")], 580)
         elif step == "pytest":
             codes[step] = run(out, "pytest", [
-                py, "-m", "pytest", "py_tests", "-p", "no:cacheprovider", "-q",
+                # Not pip-installed there: load the bridge by module name.
+                py, "-m", "pytest", "py_tests", "-p", "w4a16.pytest_plugin", "-p",
+                "no:cacheprovider", "-q",
                 f"--gtest-binary={BINARY}", f"--junitxml={out / 'pytest.xml'}",
                 f"--gtest-merged-xml={out / 'pytest_gtest_merged.xml'}"], 580)
         elif step == "repeat":

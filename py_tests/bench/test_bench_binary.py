@@ -1,0 +1,86 @@
+"""The real w4a16SM90Bench (as the ci preset builds it): help, candidate list, argument
+errors, and a clear refusal on machines without an SM90 GPU."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+from w4a16 import gpu, paths
+from w4a16.bench.timing import Plan
+
+CONFIG0 = "tile64x16x64_cluster1x1x1_pingpong"
+
+
+def bench_binary_or_skip() -> Path:
+    """Next to the gtest binary CI builds ($W4A16_BINARY), else build/ci's."""
+    test_binary = os.environ.get("W4A16_BINARY")
+    folder = Path(test_binary).parent if test_binary else paths.build_dir("ci")
+    path = folder / "w4a16SM90Bench"
+    if path.is_file():
+        return path
+    reason = f"bench binary {path} not built (w4a16 build --preset ci builds it)"
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{reason}; CI=true, where it must exist")
+    pytest.skip(reason)
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(bench_binary_or_skip()), *args], capture_output=True, text=True,
+                          timeout=120)
+
+
+def test_help_documents_every_flag_the_sweep_passes():
+    proc = run("--help")
+    assert proc.returncode == 0
+    for flag in [*Plan().binary_args()[::2], "--n", "--k", "--m", "--group", "--dtype",
+                 "--quant", "--label", "--tactics", "--seed", "--out", "--list"]:
+        assert f"  {flag} " in proc.stdout, flag
+
+
+def test_list_gives_the_heuristic_order_and_what_was_compiled():
+    binary = bench_binary_or_skip()
+    proc = run("--list")
+    assert proc.returncode == 0, proc.stderr
+    records = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert len(records) == 22
+    assert [r["config_index"] for r in records] == list(range(22))
+    assert records[0]["tactic"] == CONFIG0
+    assert records[-1]["tactic"] == CONFIG0 + "_cudakernelflag"
+    manifest = binary.parent / "generated" / "manifest.json"
+    if not manifest.is_file():
+        pytest.skip(f"no {manifest} to compare with")
+    compiled = set(json.loads(manifest.read_text())["compiled"])
+    for r in records:
+        base = r["tactic"].removesuffix("_cudakernelflag")
+        for combo, flag in r["compiled"].items():
+            act, quant = combo.split("/")
+            assert flag == (f"{act}_{quant}_{base}" in compiled), (combo, r["tactic"])
+
+
+@pytest.mark.parametrize("args, message", [
+    (("--n", "4096", "--k", "4000", "--m", "1"), "multiple of the group size"),
+    (("--n", "4096", "--k", "4096"), "--n, --k and --m are required"),
+    (("--n", "4096", "--k", "4096", "--m", "1,x"), "--m expects an integer"),
+    (("--dtype", "fp32"), "--dtype is fp16 or bf16"),
+    (("--bogus", "1"), "unknown option --bogus"),
+    (("--n", "4096", "--k", "4096", "--m", "1", "--min-samples", "9", "--max-samples", "3"),
+     "--min-samples"),
+])
+def test_bad_arguments_exit_2_with_one_line(args, message):
+    proc = run(*args)
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("error: ") and message in proc.stderr
+    assert proc.stdout == ""
+
+
+def test_without_an_sm90_gpu_it_refuses_clearly():
+    if not gpu.sm90_reason():
+        pytest.skip("an SM90 GPU is present: the refusal cannot be observed here")
+    proc = run("--n", "4096", "--k", "4096", "--m", "1,16")
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("error: w4a16SM90Bench needs an SM90 GPU: ")
+    assert proc.stdout == ""

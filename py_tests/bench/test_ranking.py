@@ -1,0 +1,88 @@
+"""Tactic ranking and the default-vs-best audit."""
+
+from __future__ import annotations
+
+import pytest
+from w4a16.bench import ranking
+
+from . import synthetic
+from .synthetic import ABSENT, BROKEN, DEFAULT, FAST, tactic
+
+
+def test_timed_sorts_fastest_first_and_drops_untimed():
+    tactics = [tactic(0, DEFAULT, 9.0), tactic(1, ABSENT, None, "not_compiled"),
+               tactic(2, FAST, 7.0), tactic(3, BROKEN, None, "error"),
+               tactic(4, "tile64x64x64_cluster1x1x1_pingpong", 7.0)]
+    names = [t["tactic"] for t in ranking.timed(tactics)]
+    # Ties keep the lower config index first.
+    assert names == [FAST, "tile64x64x64_cluster1x1x1_pingpong", DEFAULT]
+
+
+def test_tile_of_and_best_per_tile():
+    assert ranking.tile_of("tile128x256x64_cluster2x2x1_coop") == "128x256"
+    assert ranking.tile_of("tile64x16x64_cluster1x1x1_pingpong_cudakernelflag") == "64x16"
+    with pytest.raises(ValueError):
+        ranking.tile_of("cublas")
+    tactics = [tactic(0, "tile128x16x64_cluster1x1x1_coop", 12.0), tactic(1, FAST, 10.0),
+               tactic(2, DEFAULT, 11.0)]
+    best = ranking.best_per_tile(tactics)
+    assert {k: v["tactic"] for k, v in best.items()} == {"128x16": FAST, "64x16": DEFAULT}
+
+
+def test_loss_in_microseconds_and_fraction():
+    assert ranking.loss(40.0, 25.0) == (pytest.approx(15.0), pytest.approx(0.6))
+    assert ranking.loss(None, 25.0) == (None, None)
+    assert ranking.loss(40.0, None) == (None, None)
+
+
+def test_audit_when_the_default_loses():
+    p = synthetic.problem("llama3-8b", "o", 4096, 4096, 256, "fp16", 40.0, 25.0, 50.0)
+    a = ranking.audit(p)
+    assert a["best_tactic"] == FAST and a["best_us"] == 25.0
+    assert a["default_tactic"] == DEFAULT and a["default_us"] == 40.0
+    assert a["default_rank"] == 2
+    assert a["default_loss_us"] == pytest.approx(15.0)
+    assert a["default_loss"] == pytest.approx(0.6)
+    assert a["tactics_timed"] == 2 and a["tactics_failed"] == 1
+    # TensorRT-LLM's estimate could not be computed: the reason is carried through.
+    assert a["estimate_status"] == "unavailable"
+    assert a["estimate_reason"] == synthetic.UNAVAILABLE
+    assert a["estimate_us"] is None and a["estimate_loss"] is None
+
+
+def test_audit_when_the_default_wins_and_with_an_estimate():
+    p = synthetic.problem("llama3-8b", "o", 4096, 4096, 1, "fp16", 8.0, 9.0, 20.0)
+    p["trtllm_estimate"] = {"status": "ok", "tactic": FAST}
+    a = ranking.audit(p)
+    assert a["default_rank"] == 1 and a["default_loss"] == 0.0
+    assert a["estimate_tactic"] == FAST and a["estimate_us"] == 9.0
+    assert a["estimate_loss_us"] == pytest.approx(1.0)
+    assert a["estimate_loss"] == pytest.approx(0.125)
+
+
+def test_audit_when_the_default_was_not_timed():
+    p = synthetic.problem("llama3-8b", "o", 4096, 4096, 1, "fp16", 8.0, 9.0, 20.0)
+    p["tactics"][0] = tactic(0, DEFAULT, None, "not_compiled")
+    a = ranking.audit(p)
+    assert a["best_tactic"] == FAST
+    assert a["default_us"] is None and a["default_rank"] is None and a["default_loss"] is None
+
+
+def test_default_summary_over_the_synthetic_sweep():
+    doc = synthetic.doc()
+    audits = []
+    for p in doc["problems"]:
+        a = ranking.audit(p)
+        a["problem"] = f"{p['label']} {p['dtype']} M={p['m']}"
+        audits.append(a)
+    s = ranking.default_summary(audits)
+    # Default wins the 4 problems at M=1 and loses 60% (15 us) on the 4 at M=256.
+    assert s["problems"] == 8
+    assert s["default_is_best"] == 4
+    assert s["within_5pct"] == 4
+    assert s["median_loss"] == pytest.approx(0.3)
+    assert s["worst_loss"] == pytest.approx(0.6)
+    assert s["worst_problem"] == "llama3-8b/o fp16 M=256"
+    assert s["total_loss_us"] == pytest.approx(60.0)
+    assert ranking.winners(audits) == {DEFAULT: 4, FAST: 4}
+    assert ranking.default_summary([]) == {"problems": 0}

@@ -1,0 +1,87 @@
+"""Report writing from the synthetic measurement set: JSON, Markdown, --report-only."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+
+import pytest
+from w4a16.bench import command, report
+
+from . import synthetic
+
+
+def test_write_report_keeps_every_measurement_and_adds_analysis(tmp_path):
+    doc = synthetic.doc()
+    written = report.write_report(doc, tmp_path)
+    assert [p.name for p in written] == ["bench.json", "report.md"]
+    back = json.loads((tmp_path / "bench.json").read_text())
+    assert len(back["problems"]) == 8
+    first = back["problems"][0]
+    assert first["tactics"][0]["median_us"] == 8.0 and first["tactics"][0]["p90_us"] == 8.24
+    assert first["analysis"]["floor_us"] == pytest.approx(4.333568)
+    assert back["machine"]["copy_bandwidth_bytes_per_s"] == 2.0e12
+    assert report.load(tmp_path / "bench.json")["version"] == 1
+
+
+def test_markdown_has_the_roofline_the_audit_and_the_rows(tmp_path):
+    doc = report.refresh(synthetic.doc())
+    md = report.markdown(doc)
+    assert "copy bandwidth: 2.00 TB/s" in md
+    assert "fp16 500 TFLOP/s, bf16 400 TFLOP/s" in md
+    assert (f"default (config 0, `{synthetic.DEFAULT}`): fastest on 4 of 8 problems, within 5% "
+            "on 4; median loss 30%, worst 60% (llama3-8b/o fp16 M=256); 60 us lost") in md
+    assert f"occupancy estimate unavailable on 8 problems: {synthetic.UNAVAILABLE}" in md
+    # o, M=256, fp16: floor 17.2 us (compute), best 128x16 c2x1 at 25 us = 69% of floor,
+    # default 40 us (+60%), cuBLAS 50 us, speedups 2.00x and 1.25x.
+    row = ("| llama3-8b | o | 256 | 4096 | 4096 | 17.2 | compute | 128x16 c2x1 | 25.0 | 69% | "
+           "40.0 | 60% | 50.0 |")
+    assert row in md
+    assert "| 2.00x | 1.25x |" in md
+    assert md.index("## Results, fp16") < md.index("## Results, bf16")
+    # Failures: the erroring tactic with its message, the baselines that did not run.
+    assert (f"`{synthetic.BROKEN}` error on 1 problems (first: llama3-8b/o fp16 M=1): "
+            "can_implement failed") in md
+    assert f"`{synthetic.BROKEN}` error on 7 problems (first: llama3-8b/o fp16 M=256): \n" in md
+    assert "cublas bf16: error on 1 problems: RuntimeError: out of memory" in md
+    assert "int4pack fp16: unavailable on 4 problems: RuntimeError: needs bfloat16" in md
+    assert "8 (problem, tactic) pairs were not compiled" in md
+
+
+def test_markdown_per_m_winners():
+    md = report.markdown(report.refresh(synthetic.doc()))
+    assert f"| 1 | `{synthetic.DEFAULT}` | 4/4 | 0% |" in md
+    assert f"| 256 | `{synthetic.FAST}` | 4/4 | 60% |" in md
+
+
+def test_report_only_rebuilds_everything_without_a_gpu(tmp_path, capsys):
+    src = tmp_path / "in" / "bench.json"
+    report.write_json(synthetic.doc(), src)
+    out = tmp_path / "out"
+    assert command.main(["--report-only", str(src), "--out", str(out)]) == 0
+    for name in ("bench.json", "report.md"):
+        assert (out / name).stat().st_size > 0, name
+    if importlib.util.find_spec("matplotlib") is not None:
+        for name in ("speedup_vs_cublas.png", "fraction_of_floor.png"):
+            assert (out / name).stat().st_size > 0, name
+    assert "wrote" in capsys.readouterr().out
+
+
+def test_report_only_refuses_a_foreign_file(tmp_path, capsys):
+    bad = tmp_path / "x.json"
+    bad.write_text(json.dumps({"hello": 1}))
+    assert command.main(["--report-only", str(bad), "--out", str(tmp_path)]) == 2
+    assert "not a w4a16 bench result" in capsys.readouterr().err
+
+
+def test_without_matplotlib_the_report_is_still_written(tmp_path, monkeypatch, capsys):
+    from w4a16.bench import plots, sweep
+    from w4a16.errors import UserError
+
+    def no_matplotlib():
+        raise UserError("plots need matplotlib (pip install matplotlib)")
+
+    monkeypatch.setattr(plots, "_pyplot", no_matplotlib)
+    written = sweep.finish_report(synthetic.doc(), tmp_path)
+    assert [p.name for p in written] == ["bench.json", "report.md"]
+    assert "no plots: plots need matplotlib" in capsys.readouterr().err

@@ -1,0 +1,136 @@
+"""The sweep's plumbing with a fake bench binary and fake torch baselines (no GPU):
+records become problems, baselines join them, progress is printed, failures are kept."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import stat
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from w4a16.bench import command, torch_baselines
+
+from . import synthetic
+
+FAKE = Path(__file__).resolve().parent / "fake_bench_binary.py"
+
+
+@pytest.fixture
+def fake_binary(tmp_path: Path) -> Path:
+    path = tmp_path / "w4a16SM90Bench"
+    path.write_text(f'#!/bin/sh\nexec "{sys.executable}" "{FAKE}" "$@"\n')
+    path.chmod(path.stat().st_mode | stat.S_IXUSR)
+    return path
+
+
+@pytest.fixture
+def fake_torch(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, int]]:
+    calls: list[tuple[str, int]] = []
+    torch = SimpleNamespace(__version__="fake", cuda=SimpleNamespace(
+        get_device_name=lambda i: "Fake H100", empty_cache=lambda: None))
+    monkeypatch.setattr(torch_baselines, "load_torch", lambda: torch)
+    monkeypatch.setattr(torch_baselines, "l2_bytes", lambda t: 50 << 20)
+    monkeypatch.setattr(torch_baselines, "measure_machine", lambda t: dict(synthetic.MACHINE))
+
+    def cublas(t, m, n, k, dtype, l2, plan, seed):
+        calls.append(("cublas", m))
+        return {"status": "ok", "median_us": 20.0 + m}
+
+    def int4(t, m, n, k, group, dtype, l2, plan, seed):
+        calls.append(("int4pack", m))
+        return {"status": "unavailable", "reason": "fake torch"}
+
+    monkeypatch.setattr(torch_baselines, "time_cublas", cublas)
+    monkeypatch.setattr(torch_baselines, "time_int4pack", int4)
+    return calls
+
+
+def test_sweep_assembles_problems_and_writes_the_report(tmp_path, fake_binary, fake_torch,
+                                                         capsys):
+    out = tmp_path / "out"
+    code = command.main(["--binary", str(fake_binary), "--out", str(out), "--models",
+                         "llama3-8b", "--layers", "qkv,down", "--m", "1,64", "--dtypes", "bf16"])
+    assert code == 0
+    doc = json.loads((out / "bench.json").read_text())
+    assert [(p["layer"], p["m"]) for p in doc["problems"]] == [
+        ("qkv", 1), ("qkv", 64), ("down", 1), ("down", 64)]
+    qkv64 = doc["problems"][1]
+    assert (qkv64["n"], qkv64["k"], qkv64["dtype"], qkv64["label"]) == (6144, 4096, "bf16",
+                                                                        "llama3-8b/qkv")
+    assert [t["status"] for t in qkv64["tactics"]] == ["ok", "not_compiled", "ok"]
+    assert "record" not in qkv64["tactics"][0] and "label" not in qkv64["tactics"][0]
+    assert qkv64["cublas"]["median_us"] == 84.0
+    assert qkv64["int4pack"]["status"] == "unavailable"
+    # M=64: config 0 takes 18 us, config 2 takes 14 us.
+    a = qkv64["analysis"]
+    assert a["best_tactic"] == "tile128x16x64_cluster2x1x1_coop"
+    assert a["default_loss_us"] == pytest.approx(4.0)
+    assert a["speedup_best_vs_cublas"] == pytest.approx(84.0 / 14.0)
+    assert doc["device"]["sm_count"] == 132 and doc["errors"] == []
+    assert fake_torch.count(("cublas", 64)) == 2
+    raw = (out / "bench_records.jsonl").read_text().splitlines()
+    assert len(raw) == 2 * (1 + 2 * (1 + 3))  # per job: device + 2 x (problem + 3 tactics)
+    assert (out / "report.md").stat().st_size > 0
+    if importlib.util.find_spec("matplotlib") is not None:
+        for name in ("speedup_vs_cublas.png", "fraction_of_floor.png"):
+            assert (out / name).stat().st_size > 0, name
+    text = capsys.readouterr().out
+    assert "[bench] (2/2" in text and "[4/4] M=64" in text and "-> 6.00x" in text
+    assert "[fake] M=64 done" in (out / "bench_binary.log").read_text()
+
+
+def test_a_failing_job_does_not_stop_the_next(tmp_path, fake_binary, fake_torch,
+                                              monkeypatch):
+    monkeypatch.setenv("FAKE_BENCH_FAIL_AT", "16")
+    out = tmp_path / "out"
+    code = command.main(["--binary", str(fake_binary), "--out", str(out), "--quick",
+                         "--no-int4pack"])
+    assert code == 1
+    doc = json.loads((out / "bench.json").read_text())
+    # --quick sweeps llama3-8b qkv and down at M 1,16,256,4096: both jobs die at M=16.
+    assert [e["job"] for e in doc["errors"]] == ["llama3-8b/qkv fp16", "llama3-8b/down fp16"]
+    assert [(p["layer"], p["m"]) for p in doc["problems"]] == [
+        ("qkv", 1), ("qkv", 16), ("down", 1), ("down", 16)]
+    assert all(p["int4pack"]["status"] == "skipped" for p in doc["problems"])
+    assert not any(kind == "int4pack" for kind, _ in fake_torch)
+
+
+def test_binary_failure_midway_keeps_what_was_measured(tmp_path, fake_binary, fake_torch,
+                                                       monkeypatch, capsys):
+    monkeypatch.setenv("FAKE_BENCH_FAIL_AT", "64")
+    out = tmp_path / "out"
+    code = command.main(["--binary", str(fake_binary), "--out", str(out), "--models",
+                         "llama3-8b", "--layers", "o", "--m", "1,64,128", "--dtypes", "fp16"])
+    assert code == 1
+    doc = json.loads((out / "bench.json").read_text())
+    assert [p["m"] for p in doc["problems"]] == [1, 64]
+    assert len(doc["problems"][0]["tactics"]) == 3 and doc["problems"][1]["tactics"] == []
+    [error] = doc["errors"]
+    assert error["job"] == "llama3-8b/o fp16"
+    assert "exited with 3" in error["message"] and "device unusable" in error["message"]
+    md = (out / "report.md").read_text()
+    assert "llama3-8b/o fp16: bench binary exited with 3" in md
+    assert "error:" in capsys.readouterr().err
+
+
+def test_missing_binary_is_one_clear_error(tmp_path, fake_torch, capsys):
+    code = command.main(["--binary", str(tmp_path / "nope"), "--out", str(tmp_path), "--quick"])
+    assert code == 2
+    assert "not found" in capsys.readouterr().err
+
+
+def test_time_limit_stops_before_the_next_job_and_says_what_was_left(tmp_path, fake_binary,
+                                                                     fake_torch):
+    out = tmp_path / "out"
+    code = command.main(["--binary", str(fake_binary), "--out", str(out), "--quick",
+                         "--time-limit", "0.000001"])
+    assert code == 1
+    doc = json.loads((out / "bench.json").read_text())
+    assert doc["problems"] == []
+    [error] = doc["errors"]
+    assert error["job"] == "time limit"
+    assert error["message"].endswith("not run: llama3-8b/qkv fp16, llama3-8b/down fp16")
+    assert "time limit" in (out / "report.md").read_text()

@@ -1,0 +1,155 @@
+"""`w4a16 bench`: time every W4A16 tactic, cuBLAS and torch's int4 matmul on Llama shapes,
+against this machine's roofline, and write bench.json, report.md and plots.
+
+Default sweep: Llama-3-8B and Llama-2-70B projections (qkv, o, gate_up, down) x M in
+1..8192 (powers of two) x fp16 and bf16, group 128, scale-only. It runs the bench binary
+(w4a16SM90Bench, built by `w4a16 build`) once per (shape, dtype) and torch in this process,
+one after the other, so nothing competes for the GPU. `--report-only` rebuilds the report
+from a bench.json without a GPU.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from w4a16.bench import binary, report, shapes, sweep
+from w4a16.bench.timing import Plan
+from w4a16.errors import UserError
+
+
+def _positive(kind: type) -> object:
+    def parse(text: str) -> float | int:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a {kind.__name__}: {text!r}") from None
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"must be positive: {text!r}")
+        return value
+
+    return parse
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    d = Plan()
+    p.add_argument("--out", type=Path, default=Path("reports/bench"),
+                   help="folder for bench.json, report.md, the PNGs, the raw binary records "
+                   "and the binary's log (default: reports/bench)")
+    p.add_argument("--binary", type=Path, default=None,
+                   help="the w4a16SM90Bench binary (default: $W4A16_BENCH_BINARY, else "
+                   "build/slim/w4a16SM90Bench)")
+    p.add_argument("--models", default="all",
+                   help=f"comma-separated models: {', '.join(shapes.MODELS)} (default: all)")
+    p.add_argument("--layers", default="all",
+                   help=f"comma-separated layers: {', '.join(shapes.LAYERS)} (default: all)")
+    p.add_argument("--m", default="all",
+                   help="comma-separated token counts M (default: all = 1,2,4,...,8192)")
+    p.add_argument("--dtypes", default="all",
+                   help="comma-separated activation types: fp16,bf16 (default: all)")
+    p.add_argument("--group", type=_positive(int), default=shapes.GROUP,
+                   help=f"quantization group size (default {shapes.GROUP})")
+    p.add_argument("--quick", action="store_true",
+                   help="smoke test: llama3-8b qkv and down, M 1,16,256,4096, fp16 (overrides "
+                   "--models, --layers, --m, --dtypes)")
+    p.add_argument("--tactics", default="all",
+                   help="comma-separated tactic names to time (as `w4a16SM90Bench --list` "
+                   "prints them; default all). TensorRT-LLM's default is config 0.")
+    p.add_argument("--no-int4pack", action="store_true",
+                   help="skip torch's _weight_int4pack_mm baseline")
+    p.add_argument("--budget-ms", type=_positive(float), default=d.budget_ms,
+                   help=f"sampling time per kernel per problem (default {d.budget_ms:g})")
+    p.add_argument("--min-samples", type=_positive(int), default=d.min_samples,
+                   help=f"fewest samples per kernel, whatever the budget (default "
+                   f"{d.min_samples})")
+    p.add_argument("--max-samples", type=_positive(int), default=d.max_samples,
+                   help=f"most samples per kernel (default {d.max_samples})")
+    p.add_argument("--sample-us", type=_positive(float), default=d.sample_us,
+                   help="target length of one sample, a CUDA-graph replay of several launches "
+                   f"(default {d.sample_us:g})")
+    p.add_argument("--max-launches", type=_positive(int), default=d.max_launches,
+                   help=f"most launches in one graph (default {d.max_launches})")
+    p.add_argument("--l2-factor", type=_positive(float), default=d.l2_factor,
+                   help="operand copies exceed this many times the L2 size (default "
+                   f"{d.l2_factor:g})")
+    p.add_argument("--seed", type=int, default=1234, help="random seed of all inputs")
+    p.add_argument("--time-limit", type=_positive(float), default=None, metavar="SECONDS",
+                   help="start no new (shape, dtype) job after this many seconds; the report "
+                   "covers what was measured and names what was not (default: no limit)")
+    p.add_argument("--report-only", type=Path, metavar="BENCH_JSON",
+                   help="no measurement: rebuild report.md and the PNGs in --out from this "
+                   "bench.json")
+
+
+def settings_from_args(args: argparse.Namespace) -> sweep.Settings:
+    if args.quick:
+        q = shapes.QUICK
+        models, layers, ms, dtypes = q["models"], q["layers"], q["ms"], q["dtypes"]
+    else:
+        models = shapes.parse_names(args.models, shapes.MODELS, "model")
+        layers = shapes.parse_names(args.layers, shapes.LAYERS, "layer")
+        ms = shapes.parse_ms(args.m)
+        dtypes = shapes.parse_names(args.dtypes, shapes.DTYPES, "dtype")
+    if args.min_samples > args.max_samples:
+        raise UserError("--min-samples is larger than --max-samples")
+    plan = Plan(budget_ms=args.budget_ms, min_samples=args.min_samples,
+                max_samples=args.max_samples, sample_us=args.sample_us,
+                max_launches=args.max_launches, l2_factor=args.l2_factor)
+    return sweep.Settings(
+        out_dir=args.out, binary=args.binary or binary.default_binary(),
+        shapes=shapes.shapes(models, layers), ms=tuple(ms), dtypes=tuple(dtypes),
+        group=args.group, plan=plan, tactics=args.tactics, int4pack=not args.no_int4pack,
+        seed=args.seed, time_limit_s=args.time_limit)
+
+
+def _report_only(path: Path, out_dir: Path) -> int:
+    try:
+        doc = report.load(path)
+    except (OSError, ValueError) as exc:
+        raise UserError(f"cannot read {path}: {exc}") from None
+    for written in sweep.finish_report(doc, out_dir):
+        print(f"[bench] wrote {written}")
+    return 0
+
+
+def _cmd_bench(args: argparse.Namespace) -> int:
+    if args.report_only is not None:
+        return _report_only(args.report_only, args.out)
+    settings = settings_from_args(args)
+    run = sweep.Sweep(settings, ["w4a16", "bench", *sys.argv[1:]] if args.argv is None
+                      else args.argv)
+    try:
+        doc = run.run()
+    finally:
+        if run.doc["machine"]:
+            for written in sweep.finish_report(run.doc, settings.out_dir):
+                print(f"[bench] wrote {written}", flush=True)
+    print(f"[bench] done in {doc['seconds']:.0f} s: {len(doc['problems'])} problems, "
+          f"{len(doc['errors'])} errors", flush=True)
+    return 1 if doc["errors"] else 0
+
+
+def add_command(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "bench", help="time every W4A16 tactic vs cuBLAS and the roofline (Llama shapes)",
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_arguments(p)
+    p.set_defaults(func=_cmd_bench, argv=None)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m w4a16.bench`: the same command without the `w4a16` front end."""
+    parser = argparse.ArgumentParser(prog="python -m w4a16.bench", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_arguments(parser)
+    args = parser.parse_args(argv)
+    args.argv = ["python", "-m", "w4a16.bench", *(sys.argv[1:] if argv is None else argv)]
+    try:
+        return _cmd_bench(args)
+    except UserError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130

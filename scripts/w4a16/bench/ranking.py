@@ -1,0 +1,113 @@
+"""Rank the measured tactics of one problem and audit TensorRT-LLM's choice against the best.
+
+TensorRT-LLM's default is config 0 of its candidate list (what runs without profiling); its
+occupancy-based estimate is audited too when the binary could compute it. The time lost is
+chosen - best, in microseconds and as a fraction of the best.
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+Record = Mapping[str, Any]
+
+_TILE = re.compile(r"^tile(\d+)x(\d+)x")
+
+
+def timed(tactics: Iterable[Record]) -> list[Record]:
+    """Tactics that produced a time, fastest first (ties: lower config index first)."""
+    ok = [t for t in tactics if t.get("status") == "ok" and t.get("median_us") is not None]
+    return sorted(ok, key=lambda t: (float(t["median_us"]), int(t["config_index"])))
+
+
+def tile_of(tactic: str) -> str:
+    """`tile128x16x64_cluster2x1x1_coop` -> `128x16`."""
+    match = _TILE.match(tactic)
+    if not match:
+        raise ValueError(f"not a tactic name: {tactic!r}")
+    return f"{match.group(1)}x{match.group(2)}"
+
+
+def best_per_tile(tactics: Iterable[Record]) -> dict[str, Record]:
+    """The fastest cluster shape of each CTA tile."""
+    out: dict[str, Record] = {}
+    for t in timed(tactics):
+        out.setdefault(tile_of(str(t["tactic"])), t)
+    return out
+
+
+def time_of(tactics: Iterable[Record], name: str | None) -> float | None:
+    if name is None:
+        return None
+    for t in tactics:
+        if t.get("tactic") == name and t.get("status") == "ok":
+            return float(t["median_us"])
+    return None
+
+
+def loss(chosen_us: float | None, best_us: float | None) -> tuple[float | None, float | None]:
+    """(chosen - best in us, the same as a fraction of best); None where unknown."""
+    if chosen_us is None or best_us is None or best_us <= 0:
+        return None, None
+    return chosen_us - best_us, chosen_us / best_us - 1.0
+
+
+def audit(problem: Record) -> dict[str, Any]:
+    """Best tactic, the default's and the estimate's time, rank and loss for one problem."""
+    tactics: Sequence[Record] = problem.get("tactics", [])
+    ranked = timed(tactics)
+    best = ranked[0] if ranked else None
+    best_us = float(best["median_us"]) if best else None
+    default = problem.get("default_tactic")
+    default_us = time_of(tactics, default)
+    names = [t["tactic"] for t in ranked]
+    estimate = problem.get("trtllm_estimate") or {}
+    estimate_name = estimate.get("tactic") if estimate.get("status") == "ok" else None
+    estimate_us = time_of(tactics, estimate_name)
+    d_loss_us, d_loss = loss(default_us, best_us)
+    e_loss_us, e_loss = loss(estimate_us, best_us)
+    return {
+        "best_tactic": best["tactic"] if best else None,
+        "best_us": best_us,
+        "default_tactic": default,
+        "default_us": default_us,
+        "default_rank": names.index(default) + 1 if default in names else None,
+        "default_loss_us": d_loss_us,
+        "default_loss": d_loss,
+        "estimate_status": estimate.get("status", "absent"),
+        "estimate_reason": estimate.get("reason"),
+        "estimate_tactic": estimate_name,
+        "estimate_us": estimate_us,
+        "estimate_loss_us": e_loss_us,
+        "estimate_loss": e_loss,
+        "tactics_timed": len(ranked),
+        "tactics_failed": sum(t.get("status") in ("error", "nonfinite") for t in tactics),
+    }
+
+
+def winners(audits: Iterable[Record]) -> Counter[str]:
+    """How often each tactic was the fastest."""
+    return Counter(a["best_tactic"] for a in audits if a.get("best_tactic"))
+
+
+def default_summary(audits: Sequence[Record]) -> dict[str, Any]:
+    """How good config 0 is over a set of problems."""
+    losses = [a["default_loss"] for a in audits if a.get("default_loss") is not None]
+    if not losses:
+        return {"problems": 0}
+    worst = max((a for a in audits if a.get("default_loss") is not None),
+                key=lambda a: a["default_loss"])
+    return {
+        "problems": len(losses),
+        "default_is_best": sum(a.get("default_rank") == 1 for a in audits),
+        "within_5pct": sum(x <= 0.05 for x in losses),
+        "median_loss": statistics.median(losses),
+        "worst_loss": worst["default_loss"],
+        "worst_problem": worst.get("problem"),
+        "total_loss_us": sum(a["default_loss_us"] for a in audits
+                             if a.get("default_loss_us") is not None),
+    }
