@@ -90,9 +90,8 @@ def main() -> int:
                                              str(out / "w4a16SM90SimpleTest.xml")], 580)
         elif step == "pytest":
             codes[step] = run(out, "pytest", [
-                # Not pip-installed there: load the bridge by module name.
-                py, "-m", "pytest", "py_tests", "-p", "w4a16.pytest_plugin", "-p",
-                "no:cacheprovider", "-q",
+                # The package must be pip-installed (-e): the bridge loads by entry point.
+                py, "-m", "pytest", "py_tests", "-p", "no:cacheprovider", "-q",
                 f"--gtest-binary={BINARY}", f"--junitxml={out / 'pytest.xml'}",
                 f"--gtest-merged-xml={out / 'pytest_gtest_merged.xml'}"], 580)
         elif step == "repeat":
