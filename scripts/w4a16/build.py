@@ -60,14 +60,14 @@ def configure(found: sources.Located, gen_dir: Path, build_dir: Path,
 
 
 def default_jobs() -> int:
-    """One job per core, but no more than one per 12 GB of memory: a launcher TU's nvcc
-    peaks at several GB, and 16 at once were killed on a 128 GB H100 machine."""
+    """One job per core, but no more than one per 10 GB of memory: a launcher TU's nvcc
+    peaks at several GB; 16 at once were killed on a 128 GB H100 machine, 12 were fine."""
     cores = os.cpu_count() or 1
     try:
         mem_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     except (ValueError, OSError):
         return cores
-    return max(1, min(cores, int(mem_gb // 12)))
+    return max(1, min(cores, int(mem_gb // 10)))
 
 
 # Built together: the gtest and the timing harness share every launcher object.
@@ -246,7 +246,7 @@ def add_command(sub: argparse._SubParsersAction) -> None:
         "TensorRT-LLM CMake build folder",
     )
     p.add_argument("--jobs", "-j", type=int, default=0,
-                   help="parallel compile jobs (default: CPUs, at most one per 12 GB of memory)")
+                   help="parallel compile jobs (default: CPUs, at most one per 10 GB of memory)")
     p.add_argument("--no-run", action="store_true", help="build only, even on an SM90 machine")
     p.add_argument(
         "--prebuilt-launchers", type=Path, metavar="LIB",

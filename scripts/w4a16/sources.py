@@ -254,9 +254,13 @@ def cutlass_version(include: Path) -> str:
 # ---- toolchain -----------------------------------------------------------------------------
 
 
+NVCC_FALLBACK = "/usr/local/cuda/bin/nvcc"
+
+
 def locate_nvcc(explicit: str | None) -> tuple[Path, str]:
-    candidates = [explicit, os.environ.get("CUDACXX"), shutil.which("nvcc"),
-                  "/usr/local/cuda/bin/nvcc"]
+    if explicit and not (Path(explicit).is_file() and os.access(explicit, os.X_OK)):
+        raise UserError(f"--nvcc {explicit} is not an executable file")
+    candidates = [explicit, os.environ.get("CUDACXX"), shutil.which("nvcc"), NVCC_FALLBACK]
     for cand in candidates:
         if cand and Path(cand).is_file() and os.access(cand, os.X_OK):
             out = subprocess.run([cand, "--version"], capture_output=True, text=True).stdout
@@ -265,8 +269,6 @@ def locate_nvcc(explicit: str | None) -> tuple[Path, str]:
             if m and float(version) < 12.0:
                 raise UserError(f"nvcc {version} at {cand} is too old: sm_90a needs CUDA 12.0+")
             return Path(cand).resolve(), version
-    if explicit:
-        raise UserError(f"--nvcc {explicit} is not an executable file")
     raise UserError(
         "nvcc not found: install the CUDA toolkit (12.0 or newer), put nvcc on PATH, "
         "or pass --nvcc / set CUDACXX"

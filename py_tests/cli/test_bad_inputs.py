@@ -1,0 +1,137 @@
+"""Bad input gives one clear line on stderr and a non-zero exit, never a traceback."""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from w4a16 import gpu, paths
+from w4a16.cli import main
+
+
+def _one_line_error(capsys: pytest.CaptureFixture, code: int) -> str:
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2
+    assert len(err) == 1, err
+    assert err[0].startswith("error: ")
+    return err[0]
+
+
+def test_missing_trtllm_dir(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    line = _one_line_error(capsys, main(["sources", "--trtllm-dir", str(tmp_path / "nope")]))
+    assert "does not exist" in line
+
+
+def test_a_folder_that_is_not_tensorrt_llm(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    (tmp_path / "cpp").mkdir()
+    line = _one_line_error(capsys, main(["sources", "--trtllm-dir", str(tmp_path)]))
+    assert "is not a TensorRT-LLM checkout" in line
+
+
+def test_no_sources_anywhere_names_both_ways(tmp_path: Path, capsys: pytest.CaptureFixture,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    from w4a16 import sources
+
+    monkeypatch.setenv("W4A16_CACHE", str(tmp_path / "empty-cache"))
+    monkeypatch.setattr(sources, "_installed_flashinfer", lambda: None)
+    monkeypatch.setattr(sources.paths, "SUBMODULE", tmp_path / "no-submodule")
+    line = _one_line_error(capsys, main(["sources", "--offline"]))
+    assert "submodule" in line and "--trtllm-dir" in line and "flashinfer-python" in line
+
+
+def test_wrong_kernel_slice_is_refused(tmp_path: Path) -> None:
+    from w4a16 import sources
+    from w4a16.errors import UserError
+
+    (tmp_path / "csrc" / "nv_internal").mkdir(parents=True)
+    with pytest.raises(UserError, match="does not hold TensorRT-LLM's SM90 kernel slice"):
+        sources._from_flashinfer_data(tmp_path, "flashinfer-cache", "")
+
+
+def test_missing_nvcc(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from w4a16 import sources
+    from w4a16.errors import UserError
+
+    with pytest.raises(UserError, match="is not an executable file"):
+        sources.locate_nvcc(str(tmp_path / "nvcc"))
+    monkeypatch.delenv("CUDACXX", raising=False)
+    monkeypatch.setattr(sources.shutil, "which", lambda name: None)
+    monkeypatch.setattr(sources, "NVCC_FALLBACK", str(tmp_path / "no-cuda" / "nvcc"))
+    with pytest.raises(UserError, match="nvcc not found"):
+        sources.locate_nvcc(None)
+
+
+def test_unknown_tile_filter(capsys: pytest.CaptureFixture, tmp_path: Path) -> None:
+    line = _one_line_error(capsys, main(["generate", "--tiles", "96x16", "--out", str(tmp_path)]))
+    assert "unknown tile(s) 96x16" in line
+
+
+def _fake_nvidia_smi(folder: Path, line: str) -> None:
+    script = folder / "nvidia-smi"
+    script.write_text(f"#!/bin/sh\necho '{line}'\n")
+    script.chmod(script.stat().st_mode | stat.S_IEXEC)
+
+
+def test_non_sm90_gpu_is_named_in_the_skip_reason(tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    _fake_nvidia_smi(tmp_path, "NVIDIA A100-SXM4-80GB, 8.0")
+    monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
+    reason = gpu.sm90_reason()
+    assert "A100" in reason and "8.0" in reason and "SM90" in reason
+
+
+def test_sm90_gpu_is_accepted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _fake_nvidia_smi(tmp_path, "NVIDIA H100 80GB HBM3, 9.0")
+    monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
+    assert gpu.sm90_reason() == ""
+
+
+def test_no_gpu_at_all(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(gpu.shutil, "which", lambda name: None)
+    assert "no NVIDIA GPU" in gpu.sm90_reason()
+
+
+def _binary() -> Path:
+    binary = paths.default_binary()
+    if not binary.is_file():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI builds the test binary, but {binary} is missing")
+        pytest.skip(f"test binary {binary} not built")
+    return binary
+
+
+@pytest.mark.skipif(gpu.sm90_reason() == "", reason="an SM90 GPU is present here")
+def test_case_mode_without_a_gpu_fails_clearly(tmp_path: Path) -> None:
+    from w4a16 import casefiles
+
+    spec = casefiles.CaseSpec(m=4, n=64, k=128, group_size=64, dtype="fp16",
+                              quant_op="scale_only")
+    casefiles.write_case(tmp_path, casefiles.random_case(spec, seed=1))
+    proc = subprocess.run([str(_binary()), f"--w4a16_case={tmp_path}"], capture_output=True,
+                          text=True, timeout=60)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().startswith("error: case mode needs an SM90 GPU")
+
+
+def test_bad_preprocess_arguments_fail_clearly(tmp_path: Path) -> None:
+    proc = subprocess.run([str(_binary()), "--w4a16_preprocess=only,two"], capture_output=True,
+                          text=True, timeout=60)
+    assert proc.returncode == 2
+    assert "expects IN,OUT,K,N" in proc.stderr
+    raw = tmp_path / "w.bin"
+    raw.write_bytes(bytes(48 * 8))
+    proc = subprocess.run([str(_binary()), f"--w4a16_preprocess={raw},{tmp_path / 'o'},48,8"],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2
+    assert "multiple of 32" in proc.stderr
+
+
+def test_cli_runs_as_a_module_without_traceback(tmp_path: Path) -> None:
+    proc = subprocess.run([sys.executable, "-m", "w4a16", "sources", "--trtllm-dir",
+                           str(tmp_path / "x")], capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
