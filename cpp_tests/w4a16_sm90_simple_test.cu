@@ -533,6 +533,52 @@ TEST(GPU_Workspace, TooSmallWorkspaceIsRefusedBeforeLaunch) {
       << "the output was written although the call was refused";
 }
 
+// Proves patches/{slice,kernel}/...-sm90-launcher-refuse-small-workspace.patch: TensorRT-LLM's
+// own launcher (called without our size check) now throws before launching when the
+// workspace is smaller than the GEMM needs. 128x256 with a 2x2 cluster at M=1000, N=K=4096
+// needs more than 16 MiB (reports/h100/issue7_reliability/workspace_repro_plain.log).
+TEST(GPU_Workspace, PatchedLauncherRefusesTooSmallWorkspace) {
+  W4A16_REQUIRE_SM90();
+  Problem p = make(1000, 4096, 4096, 128, Act::kFp16, Quant::kScaleOnly, false, 1.f);
+  tkc::CutlassGemmConfig chosen{};
+  bool found = false;
+  for (auto const& c : candidate_configs()) {
+    int cm = 0, cn = 0;
+    cluster_shape(c, cm, cn);
+    if (tile_m(c) == 128 && tile_n(c) == 256 && cm == 2 && cn == 2 && !c.enableCudaKernel &&
+        tactic_compiled(p.act, p.quant, c)) {
+      chosen = c;
+      found = true;
+    }
+  }
+  if (!found) GTEST_SKIP() << "tile128x256 cluster2x2 fp16 scale-only not compiled (" << build_filter() << ")";
+  RecordProperty("tactic", tactic_name(chosen));
+  auto c = prepare(p, run_seed(), /*with_reference=*/false);
+  size_t const outs = static_cast<size_t>(p.m) * p.n;
+  DeviceBuffer out(outs * 2), ws(16u << 20);
+  W4A16_CUDA(cudaMemset(out.ptr, kPoisonByte, out.bytes));
+  GemmArgs g;
+  g.a = c->a->ptr;
+  g.b = c->b->ptr;
+  g.scales = c->scales->ptr;
+  g.out = out.ptr;
+  std::string message;
+  try {
+    run_gemm_unchecked(p, g, chosen, static_cast<char*>(ws.ptr), ws.bytes, 0);
+  } catch (std::runtime_error const& e) {
+    message = e.what();
+  }
+  EXPECT_NE(message.find("given workspace size insufficient: need"), std::string::npos)
+      << "the launcher did not refuse a 16 MiB workspace (is the kernel patch applied?); got: '"
+      << message << "'";
+  EXPECT_EQ(cudaGetLastError(), cudaSuccess) << "a CUDA call failed: the launcher went ahead";
+  W4A16_CUDA(cudaDeviceSynchronize());
+  std::vector<uint16_t> host(outs);
+  W4A16_CUDA(cudaMemcpy(host.data(), out.ptr, out.bytes, cudaMemcpyDeviceToHost));
+  EXPECT_TRUE(std::all_of(host.begin(), host.end(), [](uint16_t b) { return b == kPoisonBits; }))
+      << "the output was written although the launcher refused";
+}
+
 TEST(GPU_Api, ConfigsAndWorkspaceMatchTheApi) {
   W4A16_REQUIRE_SM90();
   auto expected = candidate_configs();

@@ -43,7 +43,7 @@ def cpp_tests(tmp_path: Path) -> Path:
 @pytest.fixture
 def patch_dir(tmp_path: Path, cpp_tests: Path) -> Path:
     out = tmp_path / "patches"
-    series.write(series.generate(cpp_tests), out)
+    series.write(series.generate(cpp_tests, kernel_dir=None), out)
     return out
 
 

@@ -47,3 +47,32 @@ def make_tree(root: Path, cmakelists: str | None = None) -> Path:
 def commit_all(repo: Path, message: str) -> None:
     git(repo, "add", "-A")
     git(repo, "commit", "-q", "-m", message)
+
+
+def add_files_from_hunk_context(root: Path, patch: Path) -> None:
+    """Make up the files a hand-written kernel patch edits, from the patch's own old side:
+    filler lines up to each hunk, then the hunk's context and removed lines."""
+    current: Path | None = None
+    lines: list[str] = []
+    old_start = 0
+    in_hunk = False
+
+    def flush() -> None:
+        if current is not None:
+            write(current, "".join(lines))
+            git(root, "add", "-A")
+
+    for raw in patch.read_text().splitlines(keepends=True):
+        if raw.startswith("--- a/"):
+            flush()
+            current, lines, in_hunk = root / raw[6:].strip(), [], False
+        elif raw.startswith("@@"):
+            old_start = int(raw.split()[1].lstrip("-").split(",")[0])
+            lines += [f"// filler line {i}\n" for i in range(len(lines) + 1, old_start)]
+            in_hunk = True
+        elif in_hunk and raw[:1] in (" ", "-"):
+            lines.append(raw[1:])
+        elif in_hunk and raw.startswith("+"):
+            continue
+    flush()
+    commit_all(root, "made-up kernel sources around the patched lines")

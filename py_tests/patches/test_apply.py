@@ -5,7 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from patch_helpers import MAIN_TEST, TEST_DIR, cmakelists_text, commit_all, git, make_tree, write
+from patch_helpers import (
+    MAIN_TEST,
+    TEST_DIR,
+    add_files_from_hunk_context,
+    cmakelists_text,
+    commit_all,
+    git,
+    make_tree,
+    write,
+)
 from w4a16.errors import UserError
 from w4a16.patches import gitapply, series, upstream
 
@@ -187,6 +196,8 @@ def test_committed_series_applies_to_a_tree_built_from_the_excerpt(run_cli, tree
 
     if not (paths.PATCHES / series.SERIES_FILE).is_file():
         pytest.skip("no committed series yet")
+    for patch in sorted(series.KERNEL_PATCHES.glob("*.patch")):
+        add_files_from_hunk_context(tree, patch)
     code, out, _ = run_cli("patch", "apply", "--trtllm-dir", str(tree))
     assert code == 0 and "applied" in out
 

@@ -35,8 +35,11 @@ def test_patch_adds_files_and_registration_after_anchor(cpp_tests: Path) -> None
 
 
 def test_series_file_lists_the_generated_patch(cpp_tests: Path) -> None:
-    files = series.generate(cpp_tests)
+    files = series.generate(cpp_tests, kernel_dir=None)
     assert files[series.SERIES_FILE] == f"{series.TEST_PATCH}\n"
+    kernel = sorted(p.name for p in series.KERNEL_PATCHES.glob("*.patch"))
+    with_kernel = series.generate(cpp_tests)[series.SERIES_FILE].splitlines()
+    assert with_kernel == [series.TEST_PATCH] + [f"kernel/{name}" for name in kernel]
 
 
 def test_parse_patch_finds_files_and_hunks(patch_dir: Path) -> None:
@@ -70,7 +73,7 @@ def test_committed_patches_match_cpp_tests(tmp_path: Path) -> None:
     if not (paths.CPP_TESTS / MAIN_TEST).is_file() and not (paths.PATCHES / "series").exists():
         pytest.skip(f"cpp_tests/{MAIN_TEST} not written yet, and no series committed")
     series.write(series.generate(), tmp_path)
-    for name in sorted(p.name for p in tmp_path.iterdir()):
+    for name in sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file()):
         committed = paths.PATCHES / name
         assert committed.is_file(), f"patches/{name} missing; run `w4a16 patch refresh`"
         assert committed.read_bytes() == (tmp_path / name).read_bytes(), (

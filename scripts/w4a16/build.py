@@ -17,6 +17,7 @@ from pathlib import Path
 
 from w4a16 import gpu, instantiations, paths, sources
 from w4a16.errors import UserError
+from w4a16.patches.overlay import build_overlay
 
 # Presets: what each build compiles. "ci" is what a 2-core CPU machine builds in a few
 # minutes: both kernel schedules (64-row ping-pong, 128-row cooperative with a 2x1 cluster).
@@ -31,7 +32,8 @@ def _cmake_list(items: list[Path]) -> str:
 
 
 def configure(found: sources.Located, gen_dir: Path, build_dir: Path,
-              prebuilt_launchers: Path | None = None) -> None:
+              prebuilt_launchers: Path | None = None,
+              first_includes: list[Path] | None = None) -> None:
     if shutil.which("cmake") is None:
         raise UserError("cmake not found: install it (pip install cmake, or apt-get install cmake)")
     if shutil.which("ninja") is None:
@@ -41,7 +43,7 @@ def configure(found: sources.Located, gen_dir: Path, build_dir: Path,
     cmd = [
         "cmake", "-S", str(paths.CPP_TESTS), "-B", str(build_dir), "-G", "Ninja",
         f"-DCMAKE_CUDA_COMPILER={found.tools.nvcc}",
-        f"-DW4A16_INCLUDE_DIRS={_cmake_list(found.include_dirs)}",
+        f"-DW4A16_INCLUDE_DIRS={_cmake_list([*(first_includes or []), *found.include_dirs])}",
         f"-DW4A16_COMMON_SOURCES={_cmake_list(found.kernels.common_sources)}",
         f"-DW4A16_GENERATED_DIR={gen_dir}",
     ]
@@ -169,11 +171,15 @@ def _cmd_build(args: argparse.Namespace) -> int:
     if args.prebuilt_launchers is not None and not args.prebuilt_launchers.is_file():
         raise UserError(f"--prebuilt-launchers {args.prebuilt_launchers} does not exist")
     prebuilt = args.prebuilt_launchers.resolve() if args.prebuilt_launchers else None
-    configure(found, gen_dir, build_dir, prebuilt)
+    overlay, fixes = build_overlay(found.kernels.kind, found.kernels.root,
+                                   build_dir / "kernel-overlay")
+    print(f"[patch] kernel fixes applied to copies in {overlay}: {', '.join(fixes) or 'none'}",
+          flush=True)
+    configure(found, gen_dir, build_dir, prebuilt, [overlay])
     jobs = args.jobs or default_jobs()
     took = compile_target(build_dir, jobs)
     info = {"preset": args.preset, "filter": filter_text, "build_seconds": round(took, 1),
-            "jobs": jobs, "sources": found.to_json(), "compiled": manifest["compiled"],
+            "jobs": jobs, "kernel_fixes": fixes, "sources": found.to_json(), "compiled": manifest["compiled"],
             "not_compiled": manifest["not_compiled"]}
     (build_dir / "build_info.json").write_text(json.dumps(info, indent=2) + "\n")
     return _run_if_sm90(args, build_dir / paths.TARGET,

@@ -16,10 +16,12 @@ from w4a16.patches import sources, unidiff, upstream
 
 SERIES_FILE = "series"
 TEST_PATCH = "0001-add-w4a16-sm90-simple-test.patch"
-# Lines the patch adds right after upstream.ANCHOR. The definition selects the adapter's
-# TensorRT-LLM runner path (cpp_tests/w4a16_gemm_adapter.h); the slim build leaves it unset.
-# Only the registration line: the test source picks the runner adapter by itself when no
-# generated tactic registry is on its include path (as in a TensorRT-LLM tree).
+# Hand-written fixes to TensorRT-LLM's own kernel sources; they follow the generated patch in
+# the series and are copied through unchanged by `refresh`.
+KERNEL_PATCHES = paths.PATCHES / "kernel"
+# Lines the patch adds right after upstream.ANCHOR: only the registration line. The test
+# source picks the runner adapter by itself when no generated tactic registry is on its
+# include path (as in a TensorRT-LLM tree).
 REGISTRATION = (f"add_gtest({paths.TARGET} {upstream.TEST_SUBDIR}/{sources.MAIN_TEST})",)
 
 _DIFF_LINE = re.compile(r"^diff --git a/(\S+) b/(\S+)$", re.MULTILINE)
@@ -57,11 +59,19 @@ def build_test_patch(cpp_tests: Path, excerpt: upstream.Excerpt) -> str:
 
 
 def generate(
-    cpp_tests: Path = paths.CPP_TESTS, excerpt_file: Path = upstream.EXCERPT_FILE
+    cpp_tests: Path = paths.CPP_TESTS,
+    excerpt_file: Path = upstream.EXCERPT_FILE,
+    kernel_dir: Path | None = KERNEL_PATCHES,
 ) -> dict[str, str]:
-    """File name -> content for everything `refresh` writes into patches/ (series included)."""
+    """File name -> content for everything `refresh` writes into patches/ (series included).
+
+    kernel_dir: hand-written kernel patches to list after the generated one (None: none).
+    """
     excerpt = upstream.load_excerpt(excerpt_file)
     files = {TEST_PATCH: build_test_patch(cpp_tests, excerpt)}
+    if kernel_dir is not None and kernel_dir.is_dir():
+        for patch in sorted(kernel_dir.glob("*.patch")):
+            files[f"{kernel_dir.name}/{patch.name}"] = _read_text(patch)
     files[SERIES_FILE] = "".join(f"{name}\n" for name in files)
     return files
 
@@ -74,6 +84,7 @@ def write(files: dict[str, str], out_dir: Path) -> list[str]:
         dest = out_dir / name
         if dest.is_file() and _read_text(dest) == text:
             continue
+        dest.parent.mkdir(parents=True, exist_ok=True)
         with dest.open("w", encoding="utf-8", newline="") as f:
             f.write(text)
         changed.append(name)

@@ -1,0 +1,72 @@
+"""Apply our kernel fixes to a copy of the files they touch, for the slim build.
+
+The slim build must compile the same kernels a patched TensorRT-LLM tree would. Rather than
+editing the kernel sources in place (a user's checkout, or the shared cache of the
+flashinfer slice), the touched files are copied under the build folder, patched there, and
+that folder goes first on the include path.
+
+* flashinfer slice: `patches/slice/` (same fix, the slice's formatting), paths relative to
+  `csrc/nv_internal`;
+* TensorRT-LLM checkout: the hand-written `patches/kernel/` patches of the series, paths
+  relative to the tree (`cpp/...`); a checkout that already has them applied is copied as is.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+from w4a16 import paths
+from w4a16.errors import UserError
+
+SLICE_PATCHES = paths.PATCHES / "slice"
+KERNEL_PATCHES = paths.PATCHES / "kernel"
+_TARGET = re.compile(r"^\+\+\+ b/(\S+)$", re.MULTILINE)
+
+
+def _series(folder: Path) -> list[Path]:
+    listed = folder / "series"
+    if listed.is_file():
+        names = [ln.strip() for ln in listed.read_text().splitlines()]
+        return [folder / n for n in names if n and not n.startswith("#")]
+    return sorted(folder.glob("*.patch"))
+
+
+def _git_apply(cwd: Path, patch: Path, strip: int, *extra: str) -> subprocess.CompletedProcess:
+    return subprocess.run(["git", "apply", f"-p{strip}", *extra, str(patch)], cwd=cwd,
+                          capture_output=True, text=True)
+
+
+def build_overlay(kind: str, kernel_root: Path, dest: Path) -> tuple[Path, list[str]]:
+    """Patch copies of the touched files into dest; returns (dest, names of patches applied).
+
+    kind: the locator's kind ("trtllm-checkout" or a flashinfer one); kernel_root: the tree
+    root for a checkout, the flashinfer data folder otherwise.
+    """
+    if kind == "trtllm-checkout":
+        patches, base, strip = _series(KERNEL_PATCHES), kernel_root / "cpp", 2
+    else:
+        patches, base, strip = _series(SLICE_PATCHES), kernel_root / "csrc" / "nv_internal", 1
+    shutil.rmtree(dest, ignore_errors=True)
+    dest.mkdir(parents=True)
+    applied = []
+    for patch in patches:
+        for target in _TARGET.findall(patch.read_text()):
+            rel = Path(*Path(target).parts[strip - 1:])
+            src = base / rel
+            if not src.is_file():
+                raise UserError(f"{patch.name} edits {rel}, which {base} does not have")
+            (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+            if not (dest / rel).exists():
+                shutil.copy2(src, dest / rel)
+        if _git_apply(dest, patch, strip, "--reverse", "--check").returncode == 0:
+            applied.append(f"{patch.name} (already in the sources)")
+            continue
+        proc = _git_apply(dest, patch, strip)
+        if proc.returncode != 0:
+            first = (proc.stderr.strip().splitlines() or ["git apply failed"])[0]
+            raise UserError(f"kernel patch {patch.name} does not apply to {base}: {first}")
+        applied.append(patch.name)
+    return dest, applied
