@@ -169,6 +169,36 @@ std::unique_ptr<PreparedCase> prepare(Problem const& p, unsigned long long seed,
   return c;
 }
 
+// The device pointers of a prepared case, writing to `out`.
+GemmArgs args_for(PreparedCase const& c, void* out) {
+  GemmArgs g;
+  g.a = c.a->ptr;
+  g.b = c.b->ptr;
+  g.scales = c.scales->ptr;
+  g.zeros = c.zeros ? c.zeros->ptr : nullptr;
+  g.bias = c.bias ? c.bias->ptr : nullptr;
+  g.out = out;
+  return g;
+}
+
+// An output buffer filled with NaN bit patterns, and whether anything has written to it.
+struct PoisonedOutput {
+  DeviceBuffer buf;
+  explicit PoisonedOutput(size_t elements) : buf(elements * sizeof(uint16_t)) {
+    W4A16_CUDA(cudaMemset(buf.ptr, kPoisonByte, buf.bytes));
+  }
+  std::vector<uint16_t> read() const {
+    W4A16_CUDA(cudaDeviceSynchronize());
+    std::vector<uint16_t> host(buf.bytes / sizeof(uint16_t));
+    W4A16_CUDA(cudaMemcpy(host.data(), buf.ptr, buf.bytes, cudaMemcpyDeviceToHost));
+    return host;
+  }
+  bool untouched() const {
+    auto host = read();
+    return std::all_of(host.begin(), host.end(), [](uint16_t b) { return b == kPoisonBits; });
+  }
+};
+
 unsigned long long run_seed() {
   static unsigned long long const seed = [] {
     if (char const* env = std::getenv("W4A16_SEED")) return std::strtoull(env, nullptr, 10);
@@ -211,25 +241,13 @@ DeviceBuffer& shared_workspace(size_t bytes) {
 // Poison the output, launch one tactic, synchronise, read back.
 std::vector<uint16_t> run_tactic(PreparedCase const& c, tkc::CutlassGemmConfig const& config) {
   Problem const& p = c.p;
-  size_t const outs = static_cast<size_t>(p.m) * p.n;
-  DeviceBuffer out(outs * sizeof(uint16_t));
-  W4A16_CUDA(cudaMemset(out.ptr, kPoisonByte, out.bytes));
-  GemmArgs g;
-  g.a = c.a->ptr;
-  g.b = c.b->ptr;
-  g.scales = c.scales->ptr;
-  g.zeros = c.zeros ? c.zeros->ptr : nullptr;
-  g.bias = c.bias ? c.bias->ptr : nullptr;
-  g.out = out.ptr;
+  PoisonedOutput out(static_cast<size_t>(p.m) * p.n);
   size_t const ws_bytes = workspace_bytes(p);
   DeviceBuffer& ws = shared_workspace(ws_bytes);
   W4A16_CUDA(cudaDeviceSynchronize());
-  run_gemm(p, g, config, static_cast<char*>(ws.ptr), ws_bytes, /*stream=*/0);
+  run_gemm(p, args_for(c, out.buf.ptr), config, static_cast<char*>(ws.ptr), ws_bytes, 0);
   W4A16_CUDA(cudaGetLastError());
-  W4A16_CUDA(cudaDeviceSynchronize());
-  std::vector<uint16_t> host(outs);
-  W4A16_CUDA(cudaMemcpy(host.data(), out.ptr, out.bytes, cudaMemcpyDeviceToHost));
-  return host;
+  return out.read();
 }
 
 // ---- the covering set of cases ----------------------------------------------------------
@@ -513,23 +531,13 @@ TEST(GPU_Workspace, TooSmallWorkspaceIsRefusedBeforeLaunch) {
           found = true;
         }
   if (!found) GTEST_SKIP() << "no 128-row tactic compiled in this build (" << build_filter() << ")";
-  std::unique_ptr<PreparedCase> c = prepare(p, run_seed());
-  size_t const outs = static_cast<size_t>(p.m) * p.n;
-  DeviceBuffer out(outs * 2), ws(16u << 20);
-  W4A16_CUDA(cudaMemset(out.ptr, kPoisonByte, out.bytes));
-  GemmArgs g;
-  g.a = c->a->ptr;
-  g.b = c->b->ptr;
-  g.scales = c->scales->ptr;
-  g.zeros = c->zeros ? c->zeros->ptr : nullptr;
-  g.out = out.ptr;
+  std::unique_ptr<PreparedCase> c = prepare(p, run_seed(), /*with_reference=*/false);
+  PoisonedOutput out(static_cast<size_t>(p.m) * p.n);
+  DeviceBuffer ws(16u << 20);
   RecordProperty("tactic", tactic_name(chosen));
-  EXPECT_THROW(run_gemm(p, g, chosen, static_cast<char*>(ws.ptr), ws.bytes, 0),
+  EXPECT_THROW(run_gemm(p, args_for(*c, out.buf.ptr), chosen, static_cast<char*>(ws.ptr), ws.bytes, 0),
                std::invalid_argument);
-  W4A16_CUDA(cudaDeviceSynchronize());
-  std::vector<uint16_t> host(outs);
-  W4A16_CUDA(cudaMemcpy(host.data(), out.ptr, out.bytes, cudaMemcpyDeviceToHost));
-  EXPECT_TRUE(std::all_of(host.begin(), host.end(), [](uint16_t b) { return b == kPoisonBits; }))
+  EXPECT_TRUE(out.untouched())
       << "the output was written although the call was refused";
 }
 
@@ -554,17 +562,12 @@ TEST(GPU_Workspace, PatchedLauncherRefusesTooSmallWorkspace) {
   if (!found) GTEST_SKIP() << "tile128x256 cluster2x2 fp16 scale-only not compiled (" << build_filter() << ")";
   RecordProperty("tactic", tactic_name(chosen));
   auto c = prepare(p, run_seed(), /*with_reference=*/false);
-  size_t const outs = static_cast<size_t>(p.m) * p.n;
-  DeviceBuffer out(outs * 2), ws(16u << 20);
-  W4A16_CUDA(cudaMemset(out.ptr, kPoisonByte, out.bytes));
-  GemmArgs g;
-  g.a = c->a->ptr;
-  g.b = c->b->ptr;
-  g.scales = c->scales->ptr;
-  g.out = out.ptr;
+  PoisonedOutput out(static_cast<size_t>(p.m) * p.n);
+  DeviceBuffer ws(16u << 20);
   std::string message;
   try {
-    run_gemm_unchecked(p, g, chosen, static_cast<char*>(ws.ptr), ws.bytes, 0);
+    run_gemm_unchecked(p, args_for(*c, out.buf.ptr), chosen, static_cast<char*>(ws.ptr), ws.bytes,
+                       0);
   } catch (std::runtime_error const& e) {
     message = e.what();
   }
@@ -572,10 +575,7 @@ TEST(GPU_Workspace, PatchedLauncherRefusesTooSmallWorkspace) {
       << "the launcher did not refuse a 16 MiB workspace (is the kernel patch applied?); got: '"
       << message << "'";
   EXPECT_EQ(cudaGetLastError(), cudaSuccess) << "a CUDA call failed: the launcher went ahead";
-  W4A16_CUDA(cudaDeviceSynchronize());
-  std::vector<uint16_t> host(outs);
-  W4A16_CUDA(cudaMemcpy(host.data(), out.ptr, out.bytes, cudaMemcpyDeviceToHost));
-  EXPECT_TRUE(std::all_of(host.begin(), host.end(), [](uint16_t b) { return b == kPoisonBits; }))
+  EXPECT_TRUE(out.untouched())
       << "the output was written although the launcher refused";
 }
 
@@ -801,16 +801,12 @@ int workspace_repro_mode(std::string const& spec) {
       std::string status[2];
       for (int run = 0; run < 2; ++run) {
         size_t const ws_bytes = run == 0 ? rule : bytes;
-        DeviceBuffer out(outs * 2), ws(ws_bytes);
-        W4A16_CUDA(cudaMemset(out.ptr, kPoisonByte, out.bytes));
-        GemmArgs g;
-        g.a = c->a->ptr;
-        g.b = c->b->ptr;
-        g.scales = c->scales->ptr;
-        g.out = out.ptr;
+        PoisonedOutput out(outs);
+        DeviceBuffer ws(ws_bytes);
         status[run] = "ok";
         try {
-          run_gemm_unchecked(p, g, config, static_cast<char*>(ws.ptr), ws_bytes, 0);
+          run_gemm_unchecked(p, args_for(*c, out.buf.ptr), config, static_cast<char*>(ws.ptr),
+                             ws_bytes, 0);
           cudaError_t e = cudaDeviceSynchronize();
           if (e != cudaSuccess) status[run] = std::string("CUDA error: ") + cudaGetErrorString(e);
         } catch (std::exception const& e) {
@@ -821,9 +817,7 @@ int workspace_repro_mode(std::string const& spec) {
                       tactic_name(config).c_str(), ws_bytes, status[run].c_str());
           return 3;  // the context is unusable after a fault
         }
-        host[run].resize(outs);
-        if (status[run] == "ok")
-          W4A16_CUDA(cudaMemcpy(host[run].data(), out.ptr, out.bytes, cudaMemcpyDeviceToHost));
+        host[run] = status[run] == "ok" ? out.read() : std::vector<uint16_t>(outs, kPoisonBits);
       }
       size_t differ = 0, nan = 0;
       for (size_t i = 0; i < outs; ++i) {
