@@ -13,6 +13,7 @@ that folder goes first on the include path.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -35,8 +36,12 @@ def _series(folder: Path) -> list[Path]:
 
 
 def _git_apply(cwd: Path, patch: Path, strip: int, *extra: str) -> subprocess.CompletedProcess:
+    # The overlay usually sits inside a git checkout (build/ of this repository); inside a
+    # repository `git apply` silently skips paths outside the current folder, so stop it from
+    # finding the enclosing repository.
+    env = {**os.environ, "GIT_CEILING_DIRECTORIES": str(cwd.parent), "LC_ALL": "C"}
     return subprocess.run(["git", "apply", f"-p{strip}", *extra, str(patch)], cwd=cwd,
-                          capture_output=True, text=True)
+                          capture_output=True, text=True, env=env)
 
 
 def build_overlay(kind: str, kernel_root: Path, dest: Path) -> tuple[Path, list[str]]:
@@ -53,7 +58,10 @@ def build_overlay(kind: str, kernel_root: Path, dest: Path) -> tuple[Path, list[
     dest.mkdir(parents=True)
     applied = []
     for patch in patches:
-        for target in _TARGET.findall(patch.read_text()):
+        targets = _TARGET.findall(patch.read_text())
+        if not targets:
+            raise UserError(f"kernel patch {patch} names no file to change")
+        for target in targets:
             rel = Path(*Path(target).parts[strip - 1:])
             src = base / rel
             if not src.is_file():
@@ -65,8 +73,10 @@ def build_overlay(kind: str, kernel_root: Path, dest: Path) -> tuple[Path, list[
             applied.append(f"{patch.name} (already in the sources)")
             continue
         proc = _git_apply(dest, patch, strip)
-        if proc.returncode != 0:
-            first = (proc.stderr.strip().splitlines() or ["git apply failed"])[0]
+        changed = any((dest / Path(*Path(t).parts[strip - 1:])).read_bytes()
+                      != (base / Path(*Path(t).parts[strip - 1:])).read_bytes() for t in targets)
+        if proc.returncode != 0 or not changed:
+            first = (proc.stderr.strip().splitlines() or ["git apply changed nothing"])[0]
             raise UserError(f"kernel patch {patch.name} does not apply to {base}: {first}")
         applied.append(patch.name)
     return dest, applied

@@ -1,0 +1,59 @@
+"""The slim build's kernel fixes: applied to copies, inside a git checkout too."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from patch_helpers import git
+from w4a16.errors import UserError
+from w4a16.patches import overlay
+
+INL = "tensorrt_llm/kernels/cutlass_kernels/fpA_intB_gemm/launchers/fpA_intB_launcher_sm90.inl"
+
+
+def _slice_from_hunk_context(root: Path) -> Path:
+    """A made-up flashinfer data folder holding the patched file's old lines (from the patch)."""
+    (patch,) = overlay._series(overlay.SLICE_PATCHES)
+    lines: list[str] = []
+    for raw in patch.read_text().splitlines(keepends=True):
+        if raw.startswith("@@"):
+            start = int(raw.split()[1].lstrip("-").split(",")[0])
+            lines += [f"// filler {i}\n" for i in range(len(lines) + 1, start)]
+        elif lines and raw[:1] in (" ", "-"):
+            lines.append(raw[1:])
+    target = root / "csrc" / "nv_internal" / INL
+    target.parent.mkdir(parents=True)
+    target.write_text("".join(lines))
+    return root
+
+
+def test_fix_is_applied_to_a_copy_inside_a_git_checkout(tmp_path: Path) -> None:
+    git(tmp_path, "init", "-q")  # the overlay lives inside a repository, as build/ does
+    data = _slice_from_hunk_context(tmp_path / "data")
+    original = (data / "csrc" / "nv_internal" / INL).read_text()
+    dest, applied = overlay.build_overlay("flashinfer-cache", data, tmp_path / "build" / "ov")
+    assert applied == ["0001-sm90-launcher-refuse-small-workspace.patch"]
+    patched = (dest / INL).read_text()
+    assert "given workspace size insufficient: need" in patched
+    assert "TLLM_LOG_ERROR" not in patched
+    assert (data / "csrc" / "nv_internal" / INL).read_text() == original  # source untouched
+
+
+def test_sources_that_already_have_the_fix_are_copied_as_is(tmp_path: Path) -> None:
+    data = _slice_from_hunk_context(tmp_path / "data")
+    dest, _ = overlay.build_overlay("flashinfer-cache", data, tmp_path / "ov1")
+    (data / "csrc" / "nv_internal" / INL).write_text((dest / INL).read_text())
+    _, applied = overlay.build_overlay("flashinfer-cache", data, tmp_path / "ov2")
+    assert applied == ["0001-sm90-launcher-refuse-small-workspace.patch (already in the sources)"]
+
+
+def test_other_sources_are_a_clear_error(tmp_path: Path) -> None:
+    data = _slice_from_hunk_context(tmp_path / "data")
+    (data / "csrc" / "nv_internal" / INL).write_text("// some other version\n")
+    with pytest.raises(UserError, match="does not apply"):
+        overlay.build_overlay("flashinfer-cache", data, tmp_path / "ov")
+    missing = tmp_path / "empty"
+    missing.mkdir()
+    with pytest.raises(UserError, match="does not have"):
+        overlay.build_overlay("flashinfer-cache", missing, tmp_path / "ov3")
