@@ -3,8 +3,9 @@
 Each step's exact command line is appended to OUT/COMMANDS.md next to the files it writes,
 so every committed GPU number has its command beside it. Steps run in the order given:
 
-  build      full slim build (all 84 instantiations), no run; links
-             build/slim/libw4a16_launchers.a instead of compiling it when that is present
+  build      full slim build (all 84 instantiations), no run
+  relink     the same, linking build/launchers/libw4a16_launchers.a (carried from an earlier
+             build of the same sources) instead of compiling the launchers again
   gtest      the whole w4a16SM90SimpleTest through the gtest runner -> w4a16SM90SimpleTest.xml
   pytest     `pytest py_tests` with the real binary through the bridge -> pytest.xml
   repeat     the suite 3 times with one seed; pass/fail and per-tactic bit identity
@@ -71,7 +72,8 @@ def main() -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("out", type=Path, help="folder for the raw outputs ($OUT)")
     parser.add_argument("steps", nargs="+",
-                        choices=["build", "gtest", "pytest", "repeat", "sanitize", "repro"])
+                        choices=["build", "relink", "gtest", "pytest", "repeat", "sanitize",
+                                 "repro"])
     parser.add_argument("--jobs", type=int, default=10, help="compile jobs for `build`")
     args = parser.parse_args()
     out: Path = args.out.resolve()
@@ -81,10 +83,13 @@ def main() -> int:
     codes = {}
     for step in args.steps:
         if step == "build":
-            prebuilt = REPO / "build" / "slim" / "libw4a16_launchers.a"
-            reuse = ["--prebuilt-launchers", str(prebuilt)] if prebuilt.is_file() else []
             codes[step] = run(out, "build", [*w4a16, "build", "--no-run", "--offline",
-                                             "--jobs", str(args.jobs), *reuse], 580)
+                                             "--jobs", str(args.jobs)], 580)
+        elif step == "relink":
+            prebuilt = REPO / "build" / "launchers" / "libw4a16_launchers.a"
+            codes[step] = run(out, "relink", [*w4a16, "build", "--no-run", "--offline",
+                                              "--jobs", str(args.jobs), "--prebuilt-launchers",
+                                              str(prebuilt)], 580)
         elif step == "gtest":
             codes[step] = run(out, "gtest", [*w4a16, "run", str(BINARY), "--xml",
                                              str(out / "w4a16SM90SimpleTest.xml")], 580)

@@ -54,6 +54,7 @@ def build_overlay(kind: str, kernel_root: Path, dest: Path) -> tuple[Path, list[
         patches, base, strip = _series(KERNEL_PATCHES), kernel_root / "cpp", 2
     else:
         patches, base, strip = _series(SLICE_PATCHES), kernel_root / "csrc" / "nv_internal", 1
+    dest = dest.resolve()  # GIT_CEILING_DIRECTORIES only takes absolute paths
     shutil.rmtree(dest, ignore_errors=True)
     dest.mkdir(parents=True)
     applied = []
