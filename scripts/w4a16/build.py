@@ -179,8 +179,8 @@ def _cmd_build(args: argparse.Namespace) -> int:
     jobs = args.jobs or default_jobs()
     took = compile_target(build_dir, jobs)
     info = {"preset": args.preset, "filter": filter_text, "build_seconds": round(took, 1),
-            "jobs": jobs, "kernel_fixes": fixes, "sources": found.to_json(), "compiled": manifest["compiled"],
-            "not_compiled": manifest["not_compiled"]}
+            "jobs": jobs, "kernel_fixes": fixes, "sources": found.to_json(),
+            "compiled": manifest["compiled"], "not_compiled": manifest["not_compiled"]}
     (build_dir / "build_info.json").write_text(json.dumps(info, indent=2) + "\n")
     return _run_if_sm90(args, build_dir / paths.TARGET,
                         build_dir / "reports" / f"{paths.TARGET}.xml")

@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "w4a16.build",
     "w4a16.gtest.command",
     "w4a16.reliability",
+    "w4a16.bench.command",
 )
 
 

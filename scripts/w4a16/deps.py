@@ -21,6 +21,7 @@ PY_TEST = {
     "pytest": "pytest>=7.4",
     "xdist": "pytest-xdist>=3.3",
     "ruff": "ruff>=0.4",
+    "matplotlib": "matplotlib>=3.7",
     # The CPU build pinned for these machines; GPU machines bring their own torch.
     "torch": "torch==2.13.0",
 }
