@@ -66,4 +66,4 @@ def test_bad_timeout_is_rejected_by_argparse(capsys: pytest.CaptureFixture[str])
     with pytest.raises(SystemExit) as exit_info:
         run(["x", "--case-timeout", "soon"])
     assert exit_info.value.code == 2
-    assert "not a number of seconds: 'soon'" in capsys.readouterr().err
+    assert "--case-timeout: not a number: 'soon'" in capsys.readouterr().err

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+from collections.abc import Callable
 
 from w4a16.errors import UserError
 
@@ -36,10 +37,15 @@ def make_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = make_parser()
-    args = parser.parse_args(argv)
+    args = make_parser().parse_args(argv)
+    return run_guarded(args.func, args)
+
+
+def run_guarded(func: Callable[[argparse.Namespace], int | None],
+                args: argparse.Namespace) -> int:
+    """Run a command: a UserError prints as one `error:` line, never a traceback."""
     try:
-        return int(args.func(args) or 0)
+        return int(func(args) or 0)
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code

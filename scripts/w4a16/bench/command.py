@@ -14,22 +14,11 @@ import argparse
 import sys
 from pathlib import Path
 
+from w4a16.argtypes import positive
 from w4a16.bench import binary, report, shapes, sweep
 from w4a16.bench.timing import Plan
+from w4a16.cli import run_guarded
 from w4a16.errors import UserError
-
-
-def _positive(kind: type) -> object:
-    def parse(text: str) -> float | int:
-        try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"not a {kind.__name__}: {text!r}") from None
-        if value <= 0:
-            raise argparse.ArgumentTypeError(f"must be positive: {text!r}")
-        return value
-
-    return parse
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -48,7 +37,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="comma-separated token counts M (default: all = 1,2,4,...,8192)")
     p.add_argument("--dtypes", default="all",
                    help="comma-separated activation types: fp16,bf16 (default: all)")
-    p.add_argument("--group", type=_positive(int), default=shapes.GROUP,
+    p.add_argument("--group", type=positive(int), default=shapes.GROUP,
                    help=f"quantization group size (default {shapes.GROUP})")
     p.add_argument("--quick", action="store_true",
                    help="smoke test: llama3-8b qkv and down, M 1,16,256,4096, fp16 (overrides "
@@ -58,23 +47,23 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    "prints them; default all). TensorRT-LLM's default is config 0.")
     p.add_argument("--no-int4pack", action="store_true",
                    help="skip torch's _weight_int4pack_mm baseline")
-    p.add_argument("--budget-ms", type=_positive(float), default=d.budget_ms,
+    p.add_argument("--budget-ms", type=positive(float), default=d.budget_ms,
                    help=f"sampling time per kernel per problem (default {d.budget_ms:g})")
-    p.add_argument("--min-samples", type=_positive(int), default=d.min_samples,
+    p.add_argument("--min-samples", type=positive(int), default=d.min_samples,
                    help=f"fewest samples per kernel, whatever the budget (default "
                    f"{d.min_samples})")
-    p.add_argument("--max-samples", type=_positive(int), default=d.max_samples,
+    p.add_argument("--max-samples", type=positive(int), default=d.max_samples,
                    help=f"most samples per kernel (default {d.max_samples})")
-    p.add_argument("--sample-us", type=_positive(float), default=d.sample_us,
+    p.add_argument("--sample-us", type=positive(float), default=d.sample_us,
                    help="target length of one sample, a CUDA-graph replay of several launches "
                    f"(default {d.sample_us:g})")
-    p.add_argument("--max-launches", type=_positive(int), default=d.max_launches,
+    p.add_argument("--max-launches", type=positive(int), default=d.max_launches,
                    help=f"most launches in one graph (default {d.max_launches})")
-    p.add_argument("--l2-factor", type=_positive(float), default=d.l2_factor,
+    p.add_argument("--l2-factor", type=positive(float), default=d.l2_factor,
                    help="operand copies exceed this many times the L2 size (default "
                    f"{d.l2_factor:g})")
     p.add_argument("--seed", type=int, default=1234, help="random seed of all inputs")
-    p.add_argument("--time-limit", type=_positive(float), default=None, metavar="SECONDS",
+    p.add_argument("--time-limit", type=positive(float), default=None, metavar="SECONDS",
                    help="start no new (shape, dtype) job after this many seconds; the report "
                    "covers what was measured and names what was not (default: no limit)")
     p.add_argument("--report-only", type=Path, metavar="BENCH_JSON",
@@ -145,11 +134,4 @@ def main(argv: list[str] | None = None) -> int:
     add_arguments(parser)
     args = parser.parse_args(argv)
     args.argv = ["python", "-m", "w4a16.bench", *(sys.argv[1:] if argv is None else argv)]
-    try:
-        return _cmd_bench(args)
-    except UserError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return exc.exit_code
-    except KeyboardInterrupt:
-        print("error: interrupted", file=sys.stderr)
-        return 130
+    return run_guarded(_cmd_bench, args)

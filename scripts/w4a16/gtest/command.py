@@ -6,21 +6,12 @@ import argparse
 import sys
 from pathlib import Path
 
+from w4a16.argtypes import positive
 from w4a16.errors import UserError
 from w4a16.gtest.listing import list_cases
 from w4a16.gtest.results import FAILED, SKIPPED
 from w4a16.gtest.runner import DEFAULT_BATCH_TIMEOUT, DEFAULT_CASE_TIMEOUT, run_all
 from w4a16.paths import default_binary
-
-
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be more than 0 seconds: {text!r}")
-    return value
 
 
 def add_command(subparsers: argparse._SubParsersAction) -> None:
@@ -46,14 +37,14 @@ def add_command(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--case-timeout",
-        type=_seconds,
+        type=positive(float),
         default=DEFAULT_CASE_TIMEOUT,
         metavar="S",
         help="seconds one case may run before it is killed (default: %(default)g)",
     )
     parser.add_argument(
         "--batch-timeout",
-        type=_seconds,
+        type=positive(float),
         default=DEFAULT_BATCH_TIMEOUT,
         metavar="S",
         help="seconds the whole run may take (default: %(default)g)",
