@@ -88,30 +88,36 @@ def _save(fig: Any, plt: Any, title: str, path: Path) -> Path:
     return path
 
 
-def plot_speedup(problems: Sequence[Mapping[str, Any]], path: Path) -> Path:
+def _plot_panels(problems: Sequence[Mapping[str, Any]], path: Path, series: tuple,
+                 ylabel: str, title: str, from_zero: bool) -> Path:
+    """One panel per shape, the given series against M, a reference line at 1."""
     plt = _pyplot()
     labels = _labels(problems)
     fig, axes = _figure(plt, labels)
     for ax, label in zip(axes, labels, strict=True):
-        _lines(ax, problems, label, (("speedup_best_vs_cublas", "best tactic", "-"),
-                                     ("speedup_default_vs_cublas", "default (config 0)", "--")))
+        _lines(ax, problems, label, series)
         ax.axhline(1.0, color="gray", linewidth=0.8)
-        _panel(ax, label, "speedup over cuBLAS")
-    return _save(fig, plt, "W4A16 speedup over cuBLAS (same dtype, same run)", path)
+        if from_zero:
+            ax.set_ylim(bottom=0)
+        _panel(ax, label, ylabel)
+    return _save(fig, plt, title, path)
+
+
+def plot_speedup(problems: Sequence[Mapping[str, Any]], path: Path) -> Path:
+    return _plot_panels(problems, path,
+                        (("speedup_best_vs_cublas", "best tactic", "-"),
+                         ("speedup_default_vs_cublas", "default (config 0)", "--")),
+                        "speedup over cuBLAS", "W4A16 speedup over cuBLAS (same dtype, same run)",
+                        from_zero=False)
 
 
 def plot_floor_fraction(problems: Sequence[Mapping[str, Any]], path: Path) -> Path:
-    plt = _pyplot()
-    labels = _labels(problems)
-    fig, axes = _figure(plt, labels)
-    for ax, label in zip(axes, labels, strict=True):
-        _lines(ax, problems, label, (("fraction_of_floor_best", "W4A16 best", "-"),
-                                     ("cublas_fraction_of_floor", "cuBLAS", ":")))
-        ax.axhline(1.0, color="gray", linewidth=0.8)
-        ax.set_ylim(bottom=0)
-        _panel(ax, label, "fraction of floor")
-    return _save(fig, plt, "Fraction of the roofline floor max(bytes/BW, flops/rate) reached",
-                 path)
+    return _plot_panels(problems, path,
+                        (("fraction_of_floor_best", "W4A16 best", "-"),
+                         ("cublas_fraction_of_floor", "cuBLAS", ":")),
+                        "fraction of floor",
+                        "Fraction of the roofline floor max(bytes/BW, flops/rate) reached",
+                        from_zero=True)
 
 
 def write_plots(problems: Sequence[Mapping[str, Any]], out_dir: Path) -> list[Path]:
