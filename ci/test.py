@@ -1,6 +1,7 @@
 """The test command (README): install, build the CI-sized subset, run pytest.
 
-1. install what the tests need (pip, apt) -- `python3 -m w4a16.deps test`;
+1. install what the tests need (pip, apt) -- `python3 -m w4a16.deps test` -- and this
+   package (editable: its pytest plugin is found through its entry point);
 2. build the `ci` preset of w4a16SM90SimpleTest on this machine: the compile is itself a
    test of the instantiation generator, the CMake build and the test source;
 3. compile the TensorRT-LLM-runner variant of the test source to an object file, to catch
@@ -47,6 +48,10 @@ def main() -> int:
 
     py = sys.executable
     step("install", [py, "-m", "w4a16.deps", "test"], env)
+    # The bridge is a pytest plugin found through the package's entry point: install this
+    # checkout (editable, so a stale install from another clone is replaced).
+    step("install package", [py, "-m", "pip", "install", "-q", "--no-deps", "-e", str(REPO)],
+         env)
     if not args.skip_build:
         step("build (ci preset)", [py, "-m", "w4a16", "build", "--preset", "ci", "--no-run"], env)
     step("runner-variant compile check", [py, "-m", "w4a16", "check-runner"], env)
