@@ -32,6 +32,7 @@
 #include <string>
 #include <vector>
 
+#include "w4a16_cuda_util.h"
 #include "w4a16_gemm_adapter.h"
 #include "w4a16_host_ref.h"
 
@@ -41,14 +42,6 @@
 
 namespace w4a16::bench {
 namespace {
-
-#define BENCH_CUDA(call)                                                                         \
-  do {                                                                                           \
-    cudaError_t err_ = (call);                                                                   \
-    if (err_ != cudaSuccess)                                                                     \
-      throw std::runtime_error(std::string(#call) + ": " + cudaGetErrorString(err_) + " (" +     \
-                               __FILE__ + ":" + std::to_string(__LINE__) + ")");                 \
-  } while (0)
 
 constexpr char kUsage[] = R"(usage: w4a16SM90Bench --n N --k K --m M1,M2,... [options]
        w4a16SM90Bench --list
@@ -195,31 +188,11 @@ std::string first_line(std::string const& s) {
   return line.size() > 300 ? line.substr(0, 300) : line;
 }
 
-struct Buffer {
-  void* ptr = nullptr;
-  size_t bytes = 0;
-  explicit Buffer(size_t n = 0) : bytes(n) {
-    if (n) BENCH_CUDA(cudaMalloc(&ptr, n));
-  }
-  Buffer(Buffer const&) = delete;
-  Buffer& operator=(Buffer const&) = delete;
-  ~Buffer() {
-    if (ptr) cudaFree(ptr);
-  }
-  char* c() const { return static_cast<char*>(ptr); }
-};
-using BufferPtr = std::unique_ptr<Buffer>;
+using BufferPtr = std::unique_ptr<DeviceBuffer>;
 
-template <typename T>
-BufferPtr upload(std::vector<T> const& host) {
-  auto b = std::make_unique<Buffer>(host.size() * sizeof(T));
-  if (b->bytes) BENCH_CUDA(cudaMemcpy(b->ptr, host.data(), b->bytes, cudaMemcpyHostToDevice));
-  return b;
-}
-
-BufferPtr clone(Buffer const& src) {
-  auto b = std::make_unique<Buffer>(src.bytes);
-  if (b->bytes) BENCH_CUDA(cudaMemcpy(b->ptr, src.ptr, src.bytes, cudaMemcpyDeviceToDevice));
+BufferPtr clone(DeviceBuffer const& src) {
+  auto b = std::make_unique<DeviceBuffer>(src.bytes);
+  if (b->bytes) W4A16_CUDA(cudaMemcpy(b->ptr, src.ptr, src.bytes, cudaMemcpyDeviceToDevice));
   return b;
 }
 
@@ -269,10 +242,10 @@ class Operands {
     base.m = std::min(max_m_, kBaseRows);
     std::mt19937_64 rng(o.seed);
     HostData h = make_random_data(base, rng);
-    base_w_ = upload(preprocess_sm90(h.q.data(), base.k, base.n));
-    base_scales_ = upload(h.scales);
-    if (!h.zeros.empty()) base_zeros_ = upload(h.zeros);
-    base_a_ = upload(h.a);
+    base_w_ = DeviceBuffer::from(preprocess_sm90(h.q.data(), base.k, base.n));
+    base_scales_ = DeviceBuffer::from(h.scales);
+    if (!h.zeros.empty()) base_zeros_ = DeviceBuffer::from(h.zeros);
+    base_a_ = DeviceBuffer::from(h.a);
     base_cols_ = base.n;
     base_rows_ = base.m;
   }
@@ -297,13 +270,13 @@ class Operands {
       if (!s.a || s.a->bytes != a_bytes) {
         s.a.reset();
         s.out.reset();
-        s.a = std::make_unique<Buffer>(a_bytes);
+        s.a = std::make_unique<DeviceBuffer>(a_bytes);
         size_t const row = static_cast<size_t>(shape_.k) * 2;
         for (int r0 = 0; r0 < m; r0 += base_rows_)
-          BENCH_CUDA(cudaMemcpy(s.a->c() + r0 * row, base_a_->ptr,
+          W4A16_CUDA(cudaMemcpy(s.a->c() + r0 * row, base_a_->ptr,
                                 std::min(base_rows_, m - r0) * row, cudaMemcpyDeviceToDevice));
-        s.out = std::make_unique<Buffer>(static_cast<size_t>(m) * shape_.n * 2);
-        BENCH_CUDA(cudaMemset(s.out->ptr, kPoisonByte, s.out->bytes));
+        s.out = std::make_unique<DeviceBuffer>(static_cast<size_t>(m) * shape_.n * 2);
+        W4A16_CUDA(cudaMemset(s.out->ptr, kPoisonByte, s.out->bytes));
       }
       out.push_back(&s);
     }
@@ -323,16 +296,16 @@ class Operands {
   void tile_weights(OperandSet& s) {
     size_t const col = static_cast<size_t>(shape_.k) / 2;
     int const groups = shape_.k / shape_.group;
-    s.w = std::make_unique<Buffer>(col * shape_.n);
-    s.scales = std::make_unique<Buffer>(static_cast<size_t>(groups) * shape_.n * 2);
-    if (base_zeros_) s.zeros = std::make_unique<Buffer>(s.scales->bytes);
+    s.w = std::make_unique<DeviceBuffer>(col * shape_.n);
+    s.scales = std::make_unique<DeviceBuffer>(static_cast<size_t>(groups) * shape_.n * 2);
+    if (base_zeros_) s.zeros = std::make_unique<DeviceBuffer>(s.scales->bytes);
     for (int c0 = 0; c0 < shape_.n; c0 += base_cols_) {
       int const cols = std::min(base_cols_, shape_.n - c0);
-      BENCH_CUDA(cudaMemcpy(s.w->c() + c0 * col, base_w_->ptr, cols * col, cudaMemcpyDeviceToDevice));
-      BENCH_CUDA(cudaMemcpy2D(s.scales->c() + c0 * 2, shape_.n * 2, base_scales_->ptr,
+      W4A16_CUDA(cudaMemcpy(s.w->c() + c0 * col, base_w_->ptr, cols * col, cudaMemcpyDeviceToDevice));
+      W4A16_CUDA(cudaMemcpy2D(s.scales->c() + c0 * 2, shape_.n * 2, base_scales_->ptr,
                               base_cols_ * 2, cols * 2, groups, cudaMemcpyDeviceToDevice));
       if (base_zeros_)
-        BENCH_CUDA(cudaMemcpy2D(s.zeros->c() + c0 * 2, shape_.n * 2, base_zeros_->ptr,
+        W4A16_CUDA(cudaMemcpy2D(s.zeros->c() + c0 * 2, shape_.n * 2, base_zeros_->ptr,
                                 base_cols_ * 2, cols * 2, groups, cudaMemcpyDeviceToDevice));
     }
   }
@@ -367,9 +340,9 @@ struct GraphExec {
 
 // Capture `launches` GEMMs rotating over the operand sets into one graph.
 std::unique_ptr<GraphExec> capture(Problem const& p, tkc::CutlassGemmConfig const& config,
-                                   std::vector<OperandSet*> const& sets, int launches, Buffer& ws,
+                                   std::vector<OperandSet*> const& sets, int launches, DeviceBuffer& ws,
                                    cudaStream_t stream) {
-  BENCH_CUDA(cudaStreamBeginCapture(stream, cudaStreamCaptureModeRelaxed));
+  W4A16_CUDA(cudaStreamBeginCapture(stream, cudaStreamCaptureModeRelaxed));
   cudaGraph_t graph = nullptr;
   try {
     for (int i = 0; i < launches; ++i)
@@ -379,19 +352,19 @@ std::unique_ptr<GraphExec> capture(Problem const& p, tkc::CutlassGemmConfig cons
     if (graph) cudaGraphDestroy(graph);
     throw;
   }
-  BENCH_CUDA(cudaStreamEndCapture(stream, &graph));
+  W4A16_CUDA(cudaStreamEndCapture(stream, &graph));
   auto exec = std::make_unique<GraphExec>();
   cudaError_t err = cudaGraphInstantiate(&exec->exec, graph, 0);
   cudaGraphDestroy(graph);
-  BENCH_CUDA(err);
+  W4A16_CUDA(err);
   return exec;
 }
 
 class Timer {
  public:
   Timer() {
-    BENCH_CUDA(cudaHostAlloc(reinterpret_cast<void**>(&flag_), sizeof(int), cudaHostAllocMapped));
-    BENCH_CUDA(cudaHostGetDevicePointer(reinterpret_cast<void**>(&flag_dev_), flag_, 0));
+    W4A16_CUDA(cudaHostAlloc(reinterpret_cast<void**>(&flag_), sizeof(int), cudaHostAllocMapped));
+    W4A16_CUDA(cudaHostGetDevicePointer(reinterpret_cast<void**>(&flag_dev_), flag_, 0));
   }
   ~Timer() {
     for (auto e : events_) cudaEventDestroy(e);
@@ -404,24 +377,24 @@ class Timer {
   std::vector<double> replays(GraphExec const& g, int reps, cudaStream_t stream) {
     while (static_cast<int>(events_.size()) < reps + 1) {
       cudaEvent_t e;
-      BENCH_CUDA(cudaEventCreate(&e));
+      W4A16_CUDA(cudaEventCreate(&e));
       events_.push_back(e);
     }
     *static_cast<int volatile*>(flag_) = 0;
     wait_for_host<<<1, 1, 0, stream>>>(flag_dev_);
-    BENCH_CUDA(cudaGetLastError());
+    W4A16_CUDA(cudaGetLastError());
     for (int i = 0; i < reps; ++i) {
-      BENCH_CUDA(cudaEventRecord(events_[i], stream));
-      BENCH_CUDA(cudaGraphLaunch(g.exec, stream));
+      W4A16_CUDA(cudaEventRecord(events_[i], stream));
+      W4A16_CUDA(cudaGraphLaunch(g.exec, stream));
     }
-    BENCH_CUDA(cudaEventRecord(events_[reps], stream));
+    W4A16_CUDA(cudaEventRecord(events_[reps], stream));
     std::atomic_thread_fence(std::memory_order_seq_cst);
     *static_cast<int volatile*>(flag_) = 1;
-    BENCH_CUDA(cudaStreamSynchronize(stream));
+    W4A16_CUDA(cudaStreamSynchronize(stream));
     std::vector<double> ms(reps);
     for (int i = 0; i < reps; ++i) {
       float t = 0;
-      BENCH_CUDA(cudaEventElapsedTime(&t, events_[i], events_[i + 1]));
+      W4A16_CUDA(cudaEventElapsedTime(&t, events_[i], events_[i + 1]));
       ms[i] = t;
     }
     return ms;
@@ -502,19 +475,6 @@ std::string trtllm_estimate(Problem const& p, std::vector<tkc::CutlassGemmConfig
 
 // ---- the run ----------------------------------------------------------------------------
 
-std::string gpu_problem() {
-  int count = 0;
-  cudaError_t err = cudaGetDeviceCount(&count);
-  if (err != cudaSuccess) return std::string("no usable CUDA device (") + cudaGetErrorString(err) + ")";
-  if (count == 0) return "no CUDA device present";
-  cudaDeviceProp prop{};
-  if (cudaGetDeviceProperties(&prop, 0) != cudaSuccess) return "cannot read device properties";
-  if (prop.major != 9 || prop.minor != 0)
-    return "device 0 is " + std::string(prop.name) + " (SM" + std::to_string(prop.major) +
-           std::to_string(prop.minor) + "); these kernels need SM90";
-  return "";
-}
-
 bool selected(Options const& o, std::string const& name) {
   if (o.tactics == "all") return true;
   std::stringstream ss(o.tactics);
@@ -539,22 +499,22 @@ struct TacticResult {
 };
 
 TacticResult time_tactic(Options const& o, Problem const& p, tkc::CutlassGemmConfig const& config,
-                         std::vector<OperandSet*> const& sets, Buffer& ws, Timer& timer,
+                         std::vector<OperandSet*> const& sets, DeviceBuffer& ws, Timer& timer,
                          unsigned long long* counter, cudaStream_t stream) {
   TacticResult r;
   // 1. one launch into a poisoned output; every element must come back finite.
   OperandSet const& first = *sets[0];
-  BENCH_CUDA(cudaMemsetAsync(first.out->ptr, kPoisonByte, first.out->bytes, stream));
-  BENCH_CUDA(cudaMemsetAsync(counter, 0, sizeof(*counter), stream));
+  W4A16_CUDA(cudaMemsetAsync(first.out->ptr, kPoisonByte, first.out->bytes, stream));
+  W4A16_CUDA(cudaMemsetAsync(counter, 0, sizeof(*counter), stream));
   run_gemm(p, args_of(first), config, ws.c(), ws.bytes, stream);
-  BENCH_CUDA(cudaGetLastError());
+  W4A16_CUDA(cudaGetLastError());
   size_t const outs = static_cast<size_t>(p.m) * p.n;
   uint16_t const mask = p.act == Act::kFp16 ? 0x7C00 : 0x7F80;
   count_nonfinite<<<264, 256, 0, stream>>>(static_cast<uint16_t const*>(first.out->ptr), outs, mask,
                                            counter);
-  BENCH_CUDA(cudaGetLastError());
-  BENCH_CUDA(cudaMemcpyAsync(&r.nonfinite, counter, sizeof(r.nonfinite), cudaMemcpyDeviceToHost, stream));
-  BENCH_CUDA(cudaStreamSynchronize(stream));
+  W4A16_CUDA(cudaGetLastError());
+  W4A16_CUDA(cudaMemcpyAsync(&r.nonfinite, counter, sizeof(r.nonfinite), cudaMemcpyDeviceToHost, stream));
+  W4A16_CUDA(cudaStreamSynchronize(stream));
   if (r.nonfinite) {
     r.status = "nonfinite";
     r.message = std::to_string(r.nonfinite) + " of " + std::to_string(outs) +
@@ -582,7 +542,7 @@ TacticResult time_tactic(Options const& o, Problem const& p, tkc::CutlassGemmCon
 }
 
 int run(Options const& o) {
-  std::string why = gpu_problem();
+  std::string why = sm90_unavailable_reason();
   if (!why.empty()) {
     std::fprintf(stderr, "error: w4a16SM90Bench needs an SM90 GPU: %s\n", why.c_str());
     return 2;
@@ -596,10 +556,10 @@ int run(Options const& o) {
   auto emit = [&](std::string const& line) { out << line << "\n" << std::flush; };
 
   cudaDeviceProp prop{};
-  BENCH_CUDA(cudaGetDeviceProperties(&prop, 0));
+  W4A16_CUDA(cudaGetDeviceProperties(&prop, 0));
   int runtime = 0, driver = 0;
-  BENCH_CUDA(cudaRuntimeGetVersion(&runtime));
-  BENCH_CUDA(cudaDriverGetVersion(&driver));
+  W4A16_CUDA(cudaRuntimeGetVersion(&runtime));
+  W4A16_CUDA(cudaDriverGetVersion(&driver));
   size_t const l2 = static_cast<size_t>(prop.l2CacheSize);
   {
     std::ostringstream js;
@@ -613,14 +573,14 @@ int run(Options const& o) {
 
   auto const configs = candidate_configs();
   cudaStream_t stream;
-  BENCH_CUDA(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking));
+  W4A16_CUDA(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking));
   Operands operands(o);
   Timer timer;
   Problem shape;
   shape.n = o.n; shape.k = o.k; shape.group = o.group; shape.act = o.act; shape.quant = o.quant;
   shape.m = 1;
   size_t const ws_bytes = workspace_bytes(shape);
-  Buffer ws(ws_bytes), counter(sizeof(unsigned long long));
+  DeviceBuffer ws(ws_bytes), counter(sizeof(unsigned long long));
 
   for (size_t mi = 0; mi < o.ms.size(); ++mi) {
     Problem p = shape;

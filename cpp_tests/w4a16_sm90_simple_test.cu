@@ -25,6 +25,7 @@
 #include <string>
 #include <vector>
 
+#include "w4a16_cuda_util.h"
 #include "w4a16_gemm_adapter.h"
 #include "w4a16_host_ref.h"
 
@@ -33,49 +34,9 @@ namespace {
 
 // ---- CUDA helpers -----------------------------------------------------------------------
 
-#define W4A16_CUDA(call)                                                                  \
-  do {                                                                                    \
-    cudaError_t err_ = (call);                                                            \
-    if (err_ != cudaSuccess)                                                              \
-      throw std::runtime_error(std::string(#call) + " failed: " + cudaGetErrorString(err_) + \
-                               " at " __FILE__ ":" + std::to_string(__LINE__));           \
-  } while (0)
-
-struct DeviceBuffer {
-  void* ptr = nullptr;
-  size_t bytes = 0;
-  DeviceBuffer() = default;
-  explicit DeviceBuffer(size_t n) : bytes(n) { W4A16_CUDA(cudaMalloc(&ptr, n ? n : 1)); }
-  DeviceBuffer(DeviceBuffer const&) = delete;
-  DeviceBuffer& operator=(DeviceBuffer const&) = delete;
-  ~DeviceBuffer() {
-    if (ptr) cudaFree(ptr);
-  }
-  template <typename T>
-  static std::unique_ptr<DeviceBuffer> from(std::vector<T> const& host) {
-    auto b = std::make_unique<DeviceBuffer>(host.size() * sizeof(T));
-    if (!host.empty())
-      W4A16_CUDA(cudaMemcpy(b->ptr, host.data(), b->bytes, cudaMemcpyHostToDevice));
-    return b;
-  }
-};
-
-// Why GPU tests cannot run here, or "" when an SM90 device is present.
+// Why GPU tests cannot run here, or "" when an SM90 device is present (asked once).
 std::string gpu_unavailable_reason() {
-  static std::string const reason = [] {
-    int count = 0;
-    cudaError_t err = cudaGetDeviceCount(&count);
-    if (err != cudaSuccess)
-      return std::string("no usable CUDA device (") + cudaGetErrorString(err) + ")";
-    if (count == 0) return std::string("no CUDA device present");
-    cudaDeviceProp prop{};
-    if (cudaGetDeviceProperties(&prop, 0) != cudaSuccess)
-      return std::string("cannot read device properties");
-    if (prop.major != 9 || prop.minor != 0)
-      return "device 0 is " + std::string(prop.name) + " (SM" + std::to_string(prop.major) +
-             std::to_string(prop.minor) + "), these kernels need SM90";
-    return std::string();
-  }();
+  static std::string const reason = sm90_unavailable_reason();
   return reason;
 }
 
