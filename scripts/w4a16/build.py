@@ -117,7 +117,11 @@ def compile_target(build_dir: Path, jobs: int) -> float:
 
 def run_tests(binary: Path, xml_out: Path, gtest_filter: str, case_timeout: float) -> int:
     """Run every case through the one gtest runner and write the merged JUnit report."""
-    from w4a16.gtest import runner  # imported late: building needs none of it
+    try:
+        from w4a16.gtest import runner  # imported late: building needs none of it
+    except ImportError as exc:
+        raise UserError(f"running the tests needs {exc.name} (pip install {exc.name}); "
+                        f"the binary is built: {binary}") from None
 
     xml_out.parent.mkdir(parents=True, exist_ok=True)
     print(f"[run] {binary.name} -> {xml_out}", flush=True)

@@ -51,8 +51,9 @@ def ensure(step: str) -> int:
     wanted = PY_TEST if step == "test" else PY_BUILD
     missing_py = [req for mod, req in wanted.items() if importlib.util.find_spec(mod) is None]
     if missing_py and not _run([sys.executable, "-m", "pip", "install", "-q", *missing_py]):
-        print(f"[deps] error: pip could not install {' '.join(missing_py)}", file=sys.stderr)
-        return 1
+        # Not fatal: a machine without a package index (the GPU machine) can still build;
+        # the step that needs a missing module says so in one line.
+        print(f"[deps] warning: pip could not install {' '.join(missing_py)}", flush=True)
     apt = [pkg for tool, pkg in APT_TOOLS.items() if shutil.which(tool) is None]
     if not all(p.exists() for p in GTEST_MARKERS):
         apt += list(APT_GTEST)
