@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from w4a16.gtest import gpus
+from w4a16 import gpu
 from w4a16.gtest.gpus import gpu_for_worker, visible_gpus
 
 
@@ -18,15 +18,16 @@ def test_visible_gpus_follow_cuda_visible_devices() -> None:
 def test_visible_gpus_ask_nvidia_smi_otherwise(monkeypatch: pytest.MonkeyPatch) -> None:
     class Done:
         returncode = 0
-        stdout = "GPU 0: NVIDIA H100 (UUID: GPU-a)\nGPU 1: NVIDIA H100 (UUID: GPU-b)\n"
+        stdout = "NVIDIA H100 80GB HBM3, 9.0\nNVIDIA H100 80GB HBM3, 9.0\n"
 
-    monkeypatch.setattr(gpus.subprocess, "run", lambda *a, **k: Done())
+    monkeypatch.setattr(gpu.shutil, "which", lambda name: "/usr/bin/nvidia-smi")
+    monkeypatch.setattr(gpu.subprocess, "run", lambda *a, **k: Done())
     assert visible_gpus({}) == ["0", "1"]
 
     def missing(*args: object, **kwargs: object) -> None:
         raise FileNotFoundError("nvidia-smi")
 
-    monkeypatch.setattr(gpus.subprocess, "run", missing)
+    monkeypatch.setattr(gpu.subprocess, "run", missing)
     assert visible_gpus({}) == []
 
 

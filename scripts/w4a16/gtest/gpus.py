@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
 from collections.abc import Mapping
+
+from w4a16.gpu import gpus as query_gpus
 
 _WORKER = re.compile(r"^gw(\d+)$")
 
 
 def visible_gpus(env: Mapping[str, str] | None = None) -> list[str]:
-    """Device ids a process may use: CUDA_VISIBLE_DEVICES if set, else `nvidia-smi -L`."""
+    """Device ids a process may use: CUDA_VISIBLE_DEVICES if set, else what nvidia-smi lists."""
     env = os.environ if env is None else env
     declared = env.get("CUDA_VISIBLE_DEVICES")
     if declared is not None:
@@ -27,16 +28,7 @@ def visible_gpus(env: Mapping[str, str] | None = None) -> list[str]:
                 break
             valid.append(part)
         return valid
-    try:
-        proc = subprocess.run(
-            ["nvidia-smi", "-L"], capture_output=True, text=True, timeout=20, check=False
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return []
-    if proc.returncode != 0:
-        return []
-    count = sum(1 for line in proc.stdout.splitlines() if line.startswith("GPU "))
-    return [str(index) for index in range(count)]
+    return [str(index) for index in range(len(query_gpus()))]
 
 
 def gpu_for_worker(worker_id: str | None, gpus: list[str]) -> str | None:
