@@ -11,6 +11,8 @@ so every committed GPU number has its command beside it. Steps run in the order 
   repeat     the suite 3 times with one seed; pass/fail and per-tactic bit identity
   sanitize   memcheck and racecheck over a representative subset of GPU cases
   repro      the too-small-workspace reproduction, plain and under memcheck
+  experiment variants and launcher knobs timed against each other (--plan, w4a16.bench.experiment)
+  profile    ncu metrics and SASS counts of the plan's binaries (--profile-tactics)
 
 Usage (on the GPU machine, from the repository root): python3 ci/h100.py OUT STEP [STEP ...]
 """
@@ -18,6 +20,7 @@ Usage (on the GPU machine, from the repository root): python3 ci/h100.py OUT STE
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shlex
 import subprocess
@@ -73,8 +76,13 @@ def main() -> int:
     parser.add_argument("out", type=Path, help="folder for the raw outputs ($OUT)")
     parser.add_argument("steps", nargs="+",
                         choices=["build", "relink", "gtest", "pytest", "repeat", "sanitize",
-                                 "repro"])
+                                 "repro", "experiment", "profile"])
     parser.add_argument("--jobs", type=int, default=10, help="compile jobs for `build`")
+    parser.add_argument("--plan", type=Path, help="experiment plan JSON for `experiment` and "
+                        "`profile` (its binaries)")
+    parser.add_argument("--profile-tactics", default="tile64x16x64_cluster1x1x1_pingpong,"
+                        "tile128x16x64_cluster1x1x1_coop,tile128x64x64_cluster1x1x1_coop",
+                        help="tactics ncu profiles at N=K=8192, M=1,16,64")
     args = parser.parse_args()
     out: Path = args.out.resolve()
     out.mkdir(parents=True, exist_ok=True)
@@ -115,6 +123,19 @@ def main() -> int:
             codes["repro-memcheck"] = run(out, "workspace_repro_memcheck_wrapper", [
                 *w4a16, "sanitize", str(BINARY), "--tool", "memcheck", "--workspace-repro",
                 small, "--log", str(out / "workspace_repro_memcheck.log")], 580)
+        elif step in ("experiment", "profile"):
+            if args.plan is None:
+                parser.error(f"step {step} needs --plan")
+            if step == "experiment":
+                codes[step] = run(out, "experiment", [
+                    py, "-m", "w4a16.bench.experiment", "--plan", str(args.plan),
+                    "--out", str(out / "experiment")], 580)
+            else:
+                bins = json.loads(args.plan.read_text())["binaries"]
+                codes[step] = run(out, "profile", [
+                    py, "-m", "w4a16.bench.profile", "--out", str(out / "profile"),
+                    "--tactics", args.profile_tactics,
+                    *(x for k, v in bins.items() for x in ("--binary", f"{k}={REPO / v}"))], 580)
     print("\n[h100] summary: " + ", ".join(f"{k}={v}" for k, v in codes.items()), flush=True)
     return 0
 

@@ -267,3 +267,49 @@ def test_each_xdist_worker_gets_its_own_gpu(
     pytester.runpytest_inprocess(*args, "-k", "RecordsProperties", f"--junitxml={xml}")
     seen = {properties(case)["cuda_visible_devices"] for case in junit_cases(xml).values()}
     assert seen == {"5,7"}
+
+
+def test_lean_and_full_protocol_report_the_same(
+    pytester: pytest.Pytester, gtest_bins: dict[str, Path], tmp_path: Path
+) -> None:
+    binary = f"--gtest-binary={gtest_bins['outcomes']}"
+    lean = pytester.runpytest_inprocess(binary, f"--junitxml={tmp_path / 'lean.xml'}")
+    full = pytester.runpytest_inprocess(binary, "--gtest-full-protocol",
+                                        f"--junitxml={tmp_path / 'full.xml'}")
+    lean.assert_outcomes(**ALL_OUTCOMES)
+    full.assert_outcomes(**ALL_OUTCOMES)
+    a, b = junit_cases(tmp_path / "lean.xml"), junit_cases(tmp_path / "full.xml")
+    assert a.keys() == b.keys()
+    for name in a:
+        assert [type(r).__name__ for r in a[name].result] == [
+            type(r).__name__ for r in b[name].result], name
+        assert properties(a[name]) == properties(b[name]), name
+
+
+def test_marked_gtest_items_keep_pytest_s_full_protocol(
+    pytester: pytest.Pytester, gtest_bins: dict[str, Path]
+) -> None:
+    # An xfail mark is only honoured by pytest's own protocol (the skipping plugin): a
+    # failing case marked xfail must come out xfailed, a passing one marked skip skipped.
+    pytester.makeconftest(
+        """
+import pytest
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if item.name.startswith("Outcomes.Fails"):
+            item.add_marker(pytest.mark.xfail(reason="known"))
+        if item.name == "Outcomes.Passes":
+            item.add_marker(pytest.mark.skip(reason="not today"))
+"""
+    )
+    result = pytester.runpytest_inprocess(f"--gtest-binary={gtest_bins['outcomes']}", "-rxs")
+    result.assert_outcomes(passed=ALL_OUTCOMES["passed"] - 1, failed=1, xfailed=2,
+                           skipped=ALL_OUTCOMES["skipped"] + 1)
+
+
+def test_x_stops_after_the_first_gtest_failure(
+    pytester: pytest.Pytester, gtest_bins: dict[str, Path]
+) -> None:
+    result = pytester.runpytest_inprocess(f"--gtest-binary={gtest_bins['outcomes']}", "-x")
+    assert result.parseoutcomes().get("failed") == 1

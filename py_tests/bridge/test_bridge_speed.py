@@ -1,8 +1,17 @@
 """How much the bridge costs: 300 trivial cases, three ways.
 
 (a) the binary alone, one process; (b) pytest collecting and running the 300
-items through the bridge, in-process, nothing subtracted; (c) one process per
-case with its own XML report read back, which is what pytest-cpp does.
+items through the bridge, in-process, nothing subtracted; (c) what pytest-cpp
+does: pytest collecting the same 300 items from one --gtest_list_tests, each
+item running its own process with --gtest_filter and reading that process's
+XML report back (a small stand-in plugin below, also in-process). The bare
+process loop without pytest, (c0), is printed too.
+
+Both (b) and (c) include pytest's fixed cost per session (configuration, plugin set-up,
+and at exit pytest's garbage-collection passes, which in-process scale with the heap of
+the process running this test): (e), an empty session with the same flags. It is the same
+for any plugin, so the 10x comparison is between what running the 300 cases adds to it:
+(c - e) / (b - e). The end-to-end ratio c / b is printed as well.
 """
 
 from __future__ import annotations
@@ -16,8 +25,47 @@ from junitparser import JUnitXml
 from w4a16.gtest.listing import list_cases
 
 CASES = 300
+# The issue asks for 10x over (c); see the note in the README (bridge speed).
+MIN_SPEEDUP = 10.0
 # Plugins unrelated to the bridge that may be installed; they are not what is measured.
 UNRELATED = ("no:cacheprovider", "no:hypothesispytest", "no:benchmark", "no:randomly")
+
+
+# A stand-in for pytest-cpp: one item per case, one process per item, XML read back.
+ONE_PROCESS_PER_CASE_PLUGIN = """
+import subprocess
+import pytest
+from junitparser import JUnitXml
+
+BINARY = {binary!r}
+
+
+def pytest_collect_file(file_path, parent):
+    if file_path.name == "cases.gtest":
+        return OneProcessFile.from_parent(parent, path=file_path)
+
+
+class OneProcessFile(pytest.File):
+    def collect(self):
+        listing = subprocess.run([BINARY, "--gtest_list_tests"], capture_output=True,
+                                 text=True, check=True).stdout
+        suite = ""
+        for line in listing.splitlines():
+            if not line.startswith(" "):
+                suite = line.strip()
+            else:
+                name = suite + line.split("#")[0].strip()
+                yield OneProcessCase.from_parent(self, name=name)
+
+
+class OneProcessCase(pytest.Item):
+    def runtest(self):
+        xml = self.path.parent / "one.xml"
+        proc = subprocess.run([BINARY, "--gtest_filter=" + self.name,
+                               "--gtest_output=xml:" + str(xml)], capture_output=True)
+        cases = [case for suite in JUnitXml.fromfile(str(xml)) for case in suite]
+        assert proc.returncode == 0 and len(cases) == 1 and cases[0].is_passed
+"""
 
 
 def best_of(runs: int, action) -> float:
@@ -50,7 +98,7 @@ def test_bridge_cost_per_case(
 
     bridged = best_of(3, bridge)
 
-    def one_process_per_case() -> None:
+    def bare_process_loop() -> None:
         xml = tmp_path / "one.xml"
         for name in names:
             subprocess.run(
@@ -60,17 +108,37 @@ def test_bridge_cost_per_case(
             )
             assert sum(len(suite) for suite in JUnitXml.fromfile(str(xml))) == 1
 
-    per_case = best_of(1, one_process_per_case)
+    bare = best_of(1, bare_process_loop)
+
+    other = pytester.mkdir("one_process_per_case")
+    (other / "conftest.py").write_text(ONE_PROCESS_PER_CASE_PLUGIN.format(binary=str(binary)))
+    (other / "cases.gtest").write_text("")
+
+    def pytest_cpp_way() -> None:
+        result = pytester.runpytest_inprocess(str(other), "-q", "-p", "no:w4a16_gtest",
+                                              *disabled)
+        result.assert_outcomes(passed=CASES)
+
+    per_case = best_of(1, pytest_cpp_way)
+
+    empty = pytester.mkdir("empty_session")
+
+    def empty_session() -> None:
+        result = pytester.runpytest_inprocess(str(empty), "-q", *disabled)
+        assert result.ret == pytest.ExitCode.NO_TESTS_COLLECTED
+
+    fixed = best_of(3, empty_session)
+    speedup = (per_case - fixed) / max(bridged - fixed, 1e-6)
 
     overhead_ms = (bridged - alone) / CASES * 1000
     with capsys.disabled():
         print(
             f"\n[bridge speed, {CASES} trivial cases] (a) binary alone {alone * 1000:.1f} ms;"
             f" (b) bridge {bridged * 1000:.0f} ms, {overhead_ms:.2f} ms/case over (a);"
-            f" (c) one process per case {per_case * 1000:.0f} ms;"
-            f" (c)/(b) = {per_case / bridged:.1f}x"
+            f" (c) pytest, one process per case {per_case * 1000:.0f} ms"
+            f" [(c0) the bare process loop {bare * 1000:.0f} ms];"
+            f" (e) empty pytest session {fixed * 1000:.0f} ms;"
+            f" (c-e)/(b-e) = {speedup:.1f}x, end to end (c)/(b) = {per_case / bridged:.1f}x"
         )
     assert overhead_ms < 5.0
-    # pytest alone spends about 1 ms per item here, so a fixed 10x over (c) is out of reach
-    # for any pytest plugin on fast-starting binaries; the bridge must still beat (c).
-    assert bridged < per_case
+    assert bridged > fixed and speedup >= MIN_SPEEDUP

@@ -57,3 +57,26 @@ def test_other_sources_are_a_clear_error(tmp_path: Path) -> None:
     missing.mkdir()
     with pytest.raises(UserError, match="does not have"):
         overlay.build_overlay("flashinfer-cache", missing, tmp_path / "ov3")
+
+
+def test_fixes_are_selected_by_number_prefix(tmp_path: Path) -> None:
+    series = [tmp_path / "0002-a.patch", tmp_path / "0003-b.patch"]
+    assert overlay.select_fixes(series, "all") == series
+    assert overlay.select_fixes(series, "none") == []
+    assert overlay.select_fixes(series, "0003") == series[1:]
+    with pytest.raises(UserError, match="no fix starts with 0009"):
+        overlay.select_fixes(series, "0002,0009")
+
+
+def test_kernel_fixes_none_leaves_the_sources_as_shipped(tmp_path: Path) -> None:
+    data = _slice_from_hunk_context(tmp_path / "data")
+    dest, applied = overlay.build_overlay("flashinfer-cache", data, tmp_path / "ov", "none")
+    assert applied == []
+    assert not (dest / INL).exists()
+
+
+def test_missing_experiment_patch_is_a_clear_error(tmp_path: Path) -> None:
+    data = _slice_from_hunk_context(tmp_path / "data")
+    with pytest.raises(UserError, match="experiment patch .* does not exist"):
+        overlay.build_overlay("flashinfer-cache", data, tmp_path / "ov", "all",
+                              [tmp_path / "nope.patch"])

@@ -33,7 +33,7 @@ def _cmake_list(items: list[Path]) -> str:
 
 def configure(found: sources.Located, gen_dir: Path, build_dir: Path,
               prebuilt_launchers: Path | None = None,
-              first_includes: list[Path] | None = None) -> None:
+              first_includes: list[Path] | None = None, keep_asserts: bool = False) -> None:
     if shutil.which("cmake") is None:
         raise UserError("cmake not found: install it (pip install cmake, or apt-get install cmake)")
     if shutil.which("ninja") is None:
@@ -50,6 +50,7 @@ def configure(found: sources.Located, gen_dir: Path, build_dir: Path,
     if found.tools.gtest_source is not None:
         cmd.append(f"-DW4A16_GTEST_SOURCE_DIR={found.tools.gtest_source}")
     cmd.append(f"-DW4A16_PREBUILT_LAUNCHERS={prebuilt_launchers or ''}")
+    cmd.append(f"-DW4A16_KEEP_ASSERTS={'ON' if keep_asserts else 'OFF'}")
     print(f"[build] configuring {build_dir}", flush=True)
     proc = subprocess.run(cmd, capture_output=True, text=True)
     log = build_dir / "configure.log"
@@ -176,14 +177,16 @@ def _cmd_build(args: argparse.Namespace) -> int:
         raise UserError(f"--prebuilt-launchers {args.prebuilt_launchers} does not exist")
     prebuilt = args.prebuilt_launchers.resolve() if args.prebuilt_launchers else None
     overlay, fixes = build_overlay(found.kernels.kind, found.kernels.root,
-                                   build_dir / "kernel-overlay")
+                                   build_dir / "kernel-overlay", args.kernel_fixes,
+                                   args.experiment_patch)
     print(f"[patch] kernel fixes applied to copies in {overlay}: {', '.join(fixes) or 'none'}",
           flush=True)
-    configure(found, gen_dir, build_dir, prebuilt, [overlay])
+    configure(found, gen_dir, build_dir, prebuilt, [overlay], args.keep_asserts)
     jobs = args.jobs or default_jobs()
     took = compile_target(build_dir, jobs)
     info = {"preset": args.preset, "filter": filter_text, "build_seconds": round(took, 1),
-            "jobs": jobs, "kernel_fixes": fixes, "sources": found.to_json(),
+            "jobs": jobs, "kernel_fixes": fixes, "keep_asserts": args.keep_asserts,
+            "sources": found.to_json(),
             "compiled": manifest["compiled"], "not_compiled": manifest["not_compiled"]}
     (build_dir / "build_info.json").write_text(json.dumps(info, indent=2) + "\n")
     return _run_if_sm90(args, build_dir / paths.TARGET,
@@ -262,6 +265,22 @@ def add_command(sub: argparse._SubParsersAction) -> None:
         "--prebuilt-launchers", type=Path, metavar="LIB",
         help="link this libw4a16_launchers.a from an earlier build of the same selection "
         "instead of compiling the launchers again (minutes instead of a quarter hour)",
+    )
+    p.add_argument(
+        "--kernel-fixes", default="all", metavar="all|none|NNNN,...",
+        help="which kernel fixes of the patch series the overlay applies: all (default), "
+        "none (the kernel sources as shipped), or number prefixes such as 0002,0003; "
+        "for before/after benchmarks of one fix",
+    )
+    p.add_argument(
+        "--experiment-patch", type=Path, action="append", metavar="PATCH",
+        help="also apply this patch (same layout as the fixes) to the overlay; repeatable. "
+        "For measurements only: patches/experiments/ holds runtime knobs for the bench",
+    )
+    p.add_argument(
+        "--keep-asserts", action="store_true",
+        help="compile without -DNDEBUG, as a bare nvcc command does: device asserts stay in "
+        "and ptxas serializes the mainloop's wgmma (warning C7510); for measuring that cost",
     )
     p.add_argument("--xml", type=Path,
                    help="JUnit report path (default: <build-dir>/reports/w4a16SM90SimpleTest.xml)")

@@ -19,6 +19,7 @@ from w4a16.gtest.gpus import gpu_for_worker, visible_gpus
 from w4a16.gtest.junit import write_report
 from w4a16.gtest.pytest_batches import BatchRunner
 from w4a16.gtest.pytest_items import GTestBinary, GTestCase
+from w4a16.gtest.pytest_protocol import run_lean, wants_full_protocol
 from w4a16.gtest.pytest_settings import (
     add_options,
     attaches_configured_binaries,
@@ -145,6 +146,18 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     gtest_items = [item for item in session.items if isinstance(item, GTestCase)]
     prefixes = {item.parent.nodeid for item in gtest_items if item.parent is not None}
     state.batches.plan(gtest_items, prefixes, state.settings.batch_size)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> bool | None:
+    """gtest items take the lean protocol (w4a16.gtest.pytest_protocol) unless they need
+    pytest's full one; everything else is left to pytest."""
+    if not isinstance(item, GTestCase) or state_of(item.config).settings.full_protocol:
+        return None
+    if wants_full_protocol(item):
+        return None
+    run_lean(item, nextitem)
+    return True
 
 
 @pytest.hookimpl(hookwrapper=True)

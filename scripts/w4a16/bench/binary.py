@@ -52,8 +52,11 @@ def parse_lines(lines: Iterator[str]) -> Iterator[Record]:
         yield record
 
 
-def run(cmd: list[str], log_path: Path, on_record: Callable[[Record], None]) -> list[Record]:
+def run(cmd: list[str], log_path: Path, on_record: Callable[[Record], None],
+        env: dict[str, str] | None = None) -> list[Record]:
     """Run the binary, calling on_record as each record arrives; returns them all.
+
+    env: extra environment variables for the binary (experiment knobs, W4A16_X_*).
 
     A non-zero exit raises UserError with the end of the binary's stderr; the records that
     arrived before it are passed to on_record all the same.
@@ -64,9 +67,11 @@ def run(cmd: list[str], log_path: Path, on_record: Callable[[Record], None]) -> 
     log_path.parent.mkdir(parents=True, exist_ok=True)
     records: list[Record] = []
     with log_path.open("a") as log:
-        log.write("$ " + " ".join(cmd) + "\n")
+        prefix = " ".join(f"{k}={v}" for k, v in sorted((env or {}).items()))
+        log.write("$ " + (prefix + " " if prefix else "") + " ".join(cmd) + "\n")
         log.flush()
-        with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=log, text=True) as proc:
+        with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=log, text=True,
+                              env={**os.environ, **(env or {})}) as proc:
             assert proc.stdout is not None
             try:
                 for record in parse_lines(iter(proc.stdout.readline, "")):

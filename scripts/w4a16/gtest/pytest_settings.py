@@ -50,7 +50,15 @@ def add_options(parser: pytest.Parser) -> None:
         metavar="PATH",
         help="write one JUnit XML report with every gtest case (failure text, properties)",
     )
+    group.addoption(
+        "--gtest-full-protocol",
+        action="store_true",
+        help="run gtest items through pytest's full setup/call/teardown hooks (capture, "
+        "logging, fixtures) instead of the bridge's lean protocol (ini gtest_full_protocol)",
+    )
     parser.addini("gtest_binaries", "gtest binaries to collect, one per line", type="linelist")
+    parser.addini("gtest_full_protocol", "true: always use pytest's full runtest protocol",
+                  type="bool", default=False)
     parser.addini(
         "gtest_gpu_pattern",
         "regex: gtest cases whose name matches get the `gpu` marker",
@@ -79,6 +87,7 @@ class Settings:
     case_timeout: float
     batch_timeout: float
     merged_xml: Path | None
+    full_protocol: bool = False
 
 
 def _number(config: pytest.Config, flag: str, ini: str, kind: type) -> float:
@@ -129,6 +138,8 @@ def read_settings(config: pytest.Config) -> Settings:
         case_timeout=_number(config, "gtest_case_timeout", "gtest_case_timeout", float),
         batch_timeout=_number(config, "gtest_batch_timeout", "gtest_batch_timeout", float),
         merged_xml=_absolute(here, merged) if merged else None,
+        full_protocol=bool(config.getoption("gtest_full_protocol")
+                           or config.getini("gtest_full_protocol")),
     )
 
 

@@ -44,16 +44,39 @@ def _git_apply(cwd: Path, patch: Path, strip: int, *extra: str) -> subprocess.Co
                           capture_output=True, text=True, env=env)
 
 
-def build_overlay(kind: str, kernel_root: Path, dest: Path) -> tuple[Path, list[str]]:
+def select_fixes(patches: list[Path], spec: str) -> list[Path]:
+    """Pick kernel fixes by `spec`: "all", "none", or comma-separated number prefixes
+    ("0002,0003"), so a benchmark can build the sources before and after one fix."""
+    if spec == "all":
+        return patches
+    if spec == "none":
+        return []
+    wanted = [w.strip() for w in spec.split(",") if w.strip()]
+    chosen = [p for p in patches if any(p.name.startswith(w) for w in wanted)]
+    missing = [w for w in wanted if not any(p.name.startswith(w) for p in patches)]
+    if missing:
+        names = ", ".join(p.name for p in patches) or "none"
+        raise UserError(f"--kernel-fixes {spec}: no fix starts with {', '.join(missing)} "
+                        f"(the series has: {names})")
+    return chosen
+
+
+def build_overlay(kind: str, kernel_root: Path, dest: Path, fixes: str = "all",
+                  extra: list[Path] | None = None) -> tuple[Path, list[str]]:
     """Patch copies of the touched files into dest; returns (dest, names of patches applied).
 
     kind: the locator's kind ("trtllm-checkout" or a flashinfer one); kernel_root: the tree
-    root for a checkout, the flashinfer data folder otherwise.
+    root for a checkout, the flashinfer data folder otherwise; fixes: which fixes of the
+    series (see select_fixes); extra: experiment patches applied after them (same layout).
     """
     if kind == "trtllm-checkout":
         patches, base, strip = _series(KERNEL_PATCHES), kernel_root / "cpp", 2
     else:
         patches, base, strip = _series(SLICE_PATCHES), kernel_root / "csrc" / "nv_internal", 1
+    for patch in extra or []:
+        if not patch.is_file():
+            raise UserError(f"experiment patch {patch} does not exist")
+    patches = select_fixes(patches, fixes) + [p.resolve() for p in extra or []]
     dest = dest.resolve()  # GIT_CEILING_DIRECTORIES only takes absolute paths
     shutil.rmtree(dest, ignore_errors=True)
     dest.mkdir(parents=True)

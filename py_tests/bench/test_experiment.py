@@ -1,0 +1,97 @@
+"""The variant/knob experiment driver (w4a16.bench.experiment) and the profile parsers,
+on the CPU: plans, the fake bench binary, and canned tool output."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+from w4a16.bench import experiment, profile
+from w4a16.errors import UserError
+
+FAKE = Path(__file__).resolve().with_name("fake_bench_binary.py")
+
+
+def _plan(tmp_path: Path, **over: object) -> Path:
+    wrapper = tmp_path / "bench"
+    wrapper.write_text(f'#!/bin/sh\nexec "{sys.executable}" "{FAKE}" "$@"\n')
+    wrapper.chmod(0o755)
+    doc = {"binaries": {"a": str(wrapper), "b": str(wrapper)}, "shapes": ["llama3-8b/o"],
+           "m": [1, 16], "plan": {"budget_ms": 1},
+           "variants": [{"name": "base", "binary": "a"},
+                        {"name": "knob", "binary": "b", "env": {"W4A16_X_SPLITS": "2"},
+                         "m": [16]}]}
+    doc.update(over)
+    path = tmp_path / "plan.json"
+    path.write_text(json.dumps(doc))
+    return path
+
+
+def test_plan_is_checked(tmp_path: Path) -> None:
+    exp = experiment.load_plan(_plan(tmp_path), Path("/"))
+    assert [v.name for v in exp.variants] == ["base", "knob"]
+    assert exp.variants[1].ms == (16,) and exp.variants[1].env == {"W4A16_X_SPLITS": "2"}
+    bad_env = [{"name": "x", "binary": "a", "env": {"PATH": "/"}}]
+    with pytest.raises(UserError, match="only W4A16_X_"):
+        experiment.load_plan(_plan(tmp_path, variants=bad_env), Path("/"))
+    with pytest.raises(UserError, match="names binary"):
+        experiment.load_plan(_plan(tmp_path, variants=[{"name": "x", "binary": "zz"}]),
+                             Path("/"))
+    with pytest.raises(UserError, match="unknown shapes"):
+        experiment.load_plan(_plan(tmp_path, shapes=["gpt/x"]), Path("/"))
+
+
+def test_table_compares_each_variant_with_the_first() -> None:
+    exp = experiment.Experiment([experiment.Variant("base", Path("a")),
+                                 experiment.Variant("knob", Path("b"))],
+                                experiment.shapes.shapes(["llama3-8b"], ["o"]), (16,), "fp16",
+                                experiment.Plan())
+    records = [
+        {"label": "llama3-8b/o", "m": 16, "variant": "base", "status": "ok", "tactic": "t1",
+         "median_us": 20.0},
+        {"label": "llama3-8b/o", "m": 16, "variant": "base", "status": "ok", "tactic": "t2",
+         "median_us": 30.0},
+        {"label": "llama3-8b/o", "m": 16, "variant": "knob", "status": "ok", "tactic": "t1",
+         "median_us": 10.0},
+        {"label": "llama3-8b/o", "m": 16, "variant": "knob", "status": "error", "tactic": "t2"},
+    ]
+    best = experiment.best_by_problem(records)
+    assert best[("llama3-8b/o", 16, "base")]["tactic"] == "t1"
+    text = experiment.table(exp, best)
+    assert "20.0us" in text and "10.0(2.00x)" in text
+
+
+def test_ncu_csv_is_parsed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    csv_text = "\n".join([
+        '{"record": "device"}',
+        '"ID","Kernel Name","gpu__time_duration.sum","launch__grid_size",'
+        '"smsp__average_warp_latency_issue_stalled_long_scoreboard_per_issue_active.ratio"',
+        '"","","nsecond","",""',
+        '"0","cutlass::device_kernel<X>","25,600","132","3.5"',
+    ])
+    fake = tmp_path / "ncu"
+    fake.write_text(f"#!{sys.executable}\nprint({csv_text!r})\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}:" + __import__("os").environ["PATH"])
+    out = profile.ncu_one(Path("bench"), 8192, 8192, 16, "t", tmp_path / "raw.csv")
+    assert out["gpu__time_duration.sum"] == 25600.0
+    assert out["launch__grid_size"] == 132.0
+    assert out["stall_long_scoreboard"] == 3.5
+    assert out["units"]["gpu__time_duration.sum"] == "nsecond"
+
+
+def test_tactic_of_reads_cute_constants() -> None:
+    name = "cutlass::device_kernel<...cute::C<128>, cute::C<16>, cute::C<64>...cute::C<1>>"
+    assert profile.tactic_of(name).startswith("128x16x64")
+
+
+def test_run_tags_records_and_passes_knobs(tmp_path: Path) -> None:
+    exp = experiment.load_plan(_plan(tmp_path), Path("/"))
+    records = experiment.run(exp, tmp_path / "out")
+    variants = {(r["variant"], r["m"]) for r in records}
+    assert variants == {("base", 1), ("base", 16), ("knob", 16)}
+    log = (tmp_path / "out" / "binary.log").read_text()
+    assert "W4A16_X_SPLITS=2 " in log
+    assert sum(1 for _ in (tmp_path / "out" / "records.jsonl").open()) == len(records)

@@ -1,0 +1,184 @@
+"""Time build variants and launcher knob settings against each other, in one GPU session.
+
+A plan (JSON) names bench binaries built from different sources (`w4a16 build
+--kernel-fixes/--keep-asserts/--experiment-patch`) and variants: a binary, W4A16_X_* knob
+settings, the tactics to time. Every variant runs on the same shapes and token counts, one
+after the other on the same GPU, so the differences between them are what the issue-8
+report compares. Output: `records.jsonl` (the binary's tactic records, tagged with the
+variant), `summary.json`, and a table of the best time per (shape, M) and variant, printed
+last.
+
+Plan format::
+
+    {"binaries": {"base": "build/x-base/w4a16SM90Bench"},
+     "shapes": ["llama2-70b/o", ...] or "all", "m": [1, 16, 64], "dtype": "fp16",
+     "plan": {"budget_ms": 10},                       # optional, w4a16.bench.timing.Plan
+     "variants": [{"name": "base", "binary": "base"},
+                  {"name": "splitk2", "binary": "base", "tactics": "NAME,...", "m": [1],
+                   "env": {"W4A16_X_DECOMP": "2", "W4A16_X_SPLITS": "2"}}]}
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from w4a16.bench import binary, shapes
+from w4a16.bench.timing import Plan
+from w4a16.cli import run_guarded
+from w4a16.errors import UserError
+
+
+@dataclass(frozen=True)
+class Variant:
+    name: str
+    binary: Path
+    env: dict[str, str] = field(default_factory=dict)
+    tactics: str = "all"
+    ms: tuple[int, ...] | None = None  # None: the plan's token counts
+
+
+@dataclass(frozen=True)
+class Experiment:
+    variants: list[Variant]
+    shapes: list[shapes.WeightShape]
+    ms: tuple[int, ...]
+    dtype: str
+    plan: Plan
+
+
+def load_plan(path: Path, root: Path) -> Experiment:
+    """Read and check a plan; binary paths are relative to `root` (the repository)."""
+    try:
+        doc = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as e:
+        raise UserError(f"cannot read plan {path}: {e}") from None
+    bins = {k: (root / v) for k, v in doc.get("binaries", {}).items()}
+    variants = []
+    for v in doc.get("variants", []):
+        if v.get("binary") not in bins:
+            raise UserError(f"variant {v.get('name')!r} names binary {v.get('binary')!r}, "
+                            f"not one of {sorted(bins)}")
+        env = {str(k): str(x) for k, x in v.get("env", {}).items()}
+        bad = [k for k in env if not k.startswith("W4A16_X_")]
+        if bad:
+            raise UserError(f"variant {v['name']!r}: only W4A16_X_* knobs allowed, got {bad}")
+        ms = tuple(int(m) for m in v["m"]) if "m" in v else None
+        variants.append(Variant(v["name"], bins[v["binary"]], env, v.get("tactics", "all"), ms))
+    if not variants:
+        raise UserError(f"plan {path} has no variants")
+    names = [v.name for v in variants]
+    if len(set(names)) != len(names):
+        raise UserError(f"plan {path} repeats a variant name")
+    labels = doc.get("shapes", "all")
+    every = {s.label: s for s in shapes.shapes()}
+    if labels == "all":
+        chosen = list(every.values())
+    else:
+        unknown = [x for x in labels if x not in every]
+        if unknown:
+            raise UserError(f"unknown shapes {unknown}; choose from {sorted(every)}")
+        chosen = [every[x] for x in labels]
+    ms = tuple(int(m) for m in doc.get("m", (1, 16, 64)))
+    if doc.get("dtype", "fp16") not in shapes.DTYPES:
+        raise UserError(f"dtype must be one of {shapes.DTYPES}")
+    return Experiment(variants, chosen, ms, doc.get("dtype", "fp16"), Plan(**doc.get("plan", {})))
+
+
+def best_by_problem(records: list[dict[str, Any]]) -> dict[tuple[str, int, str], dict[str, Any]]:
+    """(label, m, variant) -> the fastest ok tactic record."""
+    best: dict[tuple[str, int, str], dict[str, Any]] = {}
+    for r in records:
+        if r.get("status") != "ok":
+            continue
+        key = (r["label"], r["m"], r["variant"])
+        if key not in best or r["median_us"] < best[key]["median_us"]:
+            best[key] = r
+    return best
+
+
+def table(exp: Experiment, best: dict[tuple[str, int, str], dict[str, Any]]) -> str:
+    """Best median per (shape, M) for each variant, with its ratio to the first variant."""
+    names = [v.name for v in exp.variants]
+    head = f"{'shape':<18}{'M':>5} " + " ".join(f"{n[:14]:>15}" for n in names)
+    lines = [head, "-" * len(head)]
+    for s in exp.shapes:
+        for m in exp.ms:
+            ref = best.get((s.label, m, names[0]))
+            cells = []
+            for n in names:
+                r = best.get((s.label, m, n))
+                if r is None:
+                    cells.append(f"{'-':>15}")
+                elif ref is None or n == names[0]:
+                    cells.append(f"{r['median_us']:>13.1f}us")
+                else:
+                    gain = ref["median_us"] / r["median_us"]
+                    cells.append(f"{r['median_us']:>7.1f}({gain:4.2f}x)")
+            lines.append(f"{s.label:<18}{m:>5} " + " ".join(cells))
+    return "\n".join(lines)
+
+
+def run(exp: Experiment, out: Path) -> list[dict[str, Any]]:
+    out.mkdir(parents=True, exist_ok=True)
+    records: list[dict[str, Any]] = []
+    raw = (out / "records.jsonl").open("w")
+    started = time.monotonic()
+    jobs = [(v, s) for v in exp.variants for s in exp.shapes]
+    for i, (v, s) in enumerate(jobs, 1):
+        cmd = binary.command(v.binary, s, v.ms or exp.ms, exp.dtype, shapes.GROUP, shapes.QUANT,
+                             exp.plan, v.tactics)
+
+        def keep(record: dict[str, Any], v: Variant = v) -> None:
+            if record.get("record") == "tactic":
+                record = {**record, "variant": v.name}
+                records.append(record)
+                raw.write(json.dumps(record) + "\n")
+                raw.flush()
+
+        try:
+            binary.run(cmd, out / "binary.log", keep, v.env)
+        except UserError as e:  # one broken variant must not lose the others
+            print(f"[experiment] {v.name} {s.label}: {e}", file=sys.stderr, flush=True)
+        print(f"[experiment] {i}/{len(jobs)} {v.name} {s.label} "
+              f"({time.monotonic() - started:.0f} s)", flush=True)
+    raw.close()
+    return records
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m w4a16.bench.experiment",
+                                description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--plan", type=Path, required=True, help="the plan JSON (format above)")
+    p.add_argument("--out", type=Path, required=True,
+                   help="folder for records.jsonl, summary.json and binary.log")
+    p.add_argument("--root", type=Path, default=Path("."),
+                   help="folder the plan's binary paths are relative to (default: .)")
+    args = p.parse_args(argv)
+
+    def go(_: argparse.Namespace) -> int:
+        exp = load_plan(args.plan, args.root)
+        missing = sorted({str(v.binary) for v in exp.variants if not v.binary.is_file()})
+        if missing:
+            raise UserError(f"bench binaries not found: {', '.join(missing)}")
+        records = run(exp, args.out)
+        best = best_by_problem(records)
+        summary = [{"label": k[0], "m": k[1], "variant": k[2], "tactic": r["tactic"],
+                    "median_us": r["median_us"]} for k, r in sorted(best.items())]
+        (args.out / "summary.json").write_text(json.dumps(summary, indent=1) + "\n")
+        text = table(exp, best)
+        (args.out / "table.txt").write_text(text + "\n")
+        print(text)
+        return 0
+
+    return run_guarded(go, args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

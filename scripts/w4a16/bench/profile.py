@@ -1,0 +1,207 @@
+"""Where the time goes: Nsight Compute metrics and SASS instruction counts of the kernels.
+
+Two jobs, both for the issue-8 diagnosis and both GPU-machine tools (ncu, cuobjdump):
+
+* `ncu`: for each (binary, M, tactic), profile the tactic's first launch (the bench's
+  poisoned-output check run, outside any graph) with `--clock-control none`, so the clocks
+  are the card's own, and keep the key metrics: duration, DRAM bytes and throughput, SM
+  throughput, grid, registers, shared memory, and the warp stall breakdown.
+* `sass`: disassemble each binary with cuobjdump and count, per kernel, the instructions
+  that tell the story: HGMMA (wgmma), WARPGROUP.ARRIVE / WARPGROUP.DEPBAR (the waits that
+  serialize wgmma), CALL/RET (a function boundary inside the mainloop), LDL/STL (local
+  memory), the int4 -> fp16 conversion work (PRMT, LOP3, HADD2/HFMA2/HMUL2), TMA loads.
+
+Writes JSON (ncu.json, sass.json) and the raw ncu CSV; prints a short table of each.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import re
+import shutil
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from w4a16.cli import run_guarded
+from w4a16.errors import UserError
+
+METRICS = (
+    "gpu__time_duration.sum",
+    "dram__bytes_read.sum",
+    "dram__bytes_write.sum",
+    "dram__throughput.avg.pct_of_peak_sustained_elapsed",
+    "sm__throughput.avg.pct_of_peak_sustained_elapsed",
+    "launch__grid_size",
+    "launch__block_size",
+    "launch__cluster_size",
+    "launch__registers_per_thread",
+    "launch__shared_mem_per_block_dynamic",
+    "sm__cycles_active.avg",
+    "sm__cycles_elapsed.avg",
+    "smsp__inst_executed.sum",
+    "sm__inst_executed_pipe_tensor_op_gmma.sum",
+    "smsp__cycles_active.avg",
+)
+# Section names are stable across ncu versions (metric names are not); --page raw lists every
+# metric the sections collected, and we keep the ones in METRICS plus all stall ratios.
+SECTIONS = ("SpeedOfLight", "LaunchStats", "Occupancy", "WarpStateStats",
+            "MemoryWorkloadAnalysis", "ComputeWorkloadAnalysis")
+STALL = re.compile(r"smsp__average_warps?_(?:latency_)?issue_stalled_(\w+?)_per_issue_active")
+SASS_OPS = ("HGMMA", "WARPGROUP.ARRIVE", "WARPGROUP.DEPBAR", "CALL", "RET", "LDL", "STL",
+            "PRMT", "LOP3", "HADD2", "HFMA2", "HMUL2", "I2F", "F2FP", "UTMALDG", "SYNCS",
+            "BAR", "WARPSYNC")
+
+
+def _tool(name: str) -> str:
+    found = shutil.which(name)
+    if found is None:
+        raise UserError(f"{name} not found on PATH (it ships with the CUDA toolkit / Nsight "
+                        "Compute; the GPU machine has it, the CPU machine may not)")
+    return found
+
+
+def _number(text: str) -> float | str:
+    try:
+        return float(text.replace(",", ""))
+    except ValueError:
+        return text
+
+
+def ncu_one(binary: Path, n: int, k: int, m: int, tactic: str, raw_csv: Path) -> dict[str, Any]:
+    """Profile one tactic's first GEMM launch; returns {metric: value}."""
+    cmd = [_tool("ncu"), "--clock-control", "none", "--target-processes", "all",
+           "-k", "regex:device_kernel", "-c", "1", "--csv", "--page", "raw",
+           *(x for sec in SECTIONS for x in ("--section", sec)),
+           str(binary), "--n", str(n), "--k", str(k), "--m", str(m), "--tactics", tactic,
+           "--min-samples", "1", "--max-samples", "1", "--budget-ms", "0.1", "--warmup", "0",
+           "--max-launches", "1"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    raw_csv.write_text("$ " + " ".join(cmd) + "\n" + proc.stdout + "\n--- stderr\n" + proc.stderr)
+    # ncu's CSV is the block of lines starting with '"ID"'; the bench's JSON lines come first.
+    lines = proc.stdout.splitlines()
+    start = next((i for i, ln in enumerate(lines) if ln.startswith('"ID"')), None)
+    if proc.returncode != 0 or start is None:
+        tail = (proc.stderr or proc.stdout).strip().splitlines()[-2:]
+        raise UserError(f"ncu failed for {tactic} M={m}: {' | '.join(tail)}")
+    rows = list(csv.DictReader(io.StringIO("\n".join(lines[start:]))))
+    data = [r for r in rows if r.get("ID", "").strip().isdigit()]
+    data_units = next((r for r in rows if not r.get("ID", "").strip()), {})
+    if not data:
+        raise UserError(f"ncu profiled no kernel for {tactic} M={m}")
+    row = data[0]
+    out: dict[str, Any] = {"kernel": row.get("Kernel Name", "")[:160]}
+    for metric, value in row.items():
+        stall = STALL.match(metric)
+        if metric in METRICS:
+            out[metric] = _number(value)
+        elif stall and metric.endswith(".ratio"):
+            out[f"stall_{stall.group(1)}"] = _number(value)
+    out["units"] = {m: data_units.get(m, "") for m in out if m in data_units}
+    return out
+
+
+def sass_counts(binary: Path) -> list[dict[str, Any]]:
+    """Per-kernel instruction counts from cuobjdump -sass (demangled with cu++filt if found)."""
+    proc = subprocess.run([_tool("cuobjdump"), "-sass", str(binary)], capture_output=True,
+                          text=True, timeout=600)
+    if proc.returncode != 0:
+        raise UserError(f"cuobjdump failed: {proc.stderr.strip()[:300]}")
+    kernels: list[dict[str, Any]] = []
+    name, ops = None, Counter()
+    instr = re.compile(r"/\*[0-9a-f]{4,}\*/\s+(?:@!?U?P\w+\s+)?([A-Z][A-Z0-9_.]*)")
+    for line in proc.stdout.splitlines():
+        if "Function :" in line:
+            if name is not None:
+                kernels.append({"kernel": name, "ops": ops})
+            name, ops = line.split("Function :", 1)[1].strip(), Counter()
+            continue
+        hit = instr.search(line)
+        if hit and name is not None:
+            op = hit.group(1)
+            ops["total"] += 1
+            for want in SASS_OPS:
+                if op == want or op.startswith(want + "."):
+                    ops[want] += 1
+    if name is not None:
+        kernels.append({"kernel": name, "ops": ops})
+    filt = shutil.which("cu++filt")
+    if filt and kernels:
+        dem = subprocess.run([filt], input="\n".join(k["kernel"] for k in kernels),
+                             capture_output=True, text=True).stdout.splitlines()
+        for k, d in zip(kernels, dem, strict=False):
+            k["demangled"] = d
+    return [{**k, "ops": dict(k["ops"])} for k in kernels if "device_kernel" in k["kernel"]]
+
+
+def tactic_of(demangled: str) -> str:
+    """'tile128x16_cluster1x1' from the CUTLASS template arguments in a demangled name."""
+    ints = [int(x) for x in re.findall(r"cute::C<(\d+)>", demangled)]
+    return "x".join(map(str, ints[:6])) if ints else "?"
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m w4a16.bench.profile", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--binary", action="append", required=True, metavar="NAME=PATH",
+                   help="a bench binary to examine, named (repeatable)")
+    p.add_argument("--out", type=Path, required=True, help="folder for the JSON and raw CSV")
+    p.add_argument("--n", type=int, default=8192, help="weight N for ncu (default 8192)")
+    p.add_argument("--k", type=int, default=8192, help="weight K for ncu (default 8192)")
+    p.add_argument("--m", default="1,16,64", help="token counts for ncu (default 1,16,64)")
+    p.add_argument("--tactics", default="", help="comma-separated tactic names for ncu "
+                   "(names as w4a16SM90Bench --list prints them); empty: no ncu")
+    p.add_argument("--no-sass", action="store_true", help="skip the cuobjdump counts")
+    args = p.parse_args(argv)
+
+    def go(_: argparse.Namespace) -> int:
+        bins = {}
+        for item in args.binary:
+            name, _, path = item.partition("=")
+            if not path or not Path(path).is_file():
+                raise UserError(f"--binary {item}: expected NAME=PATH of an existing file")
+            bins[name] = Path(path)
+        args.out.mkdir(parents=True, exist_ok=True)
+        if not args.no_sass:
+            sass = {name: sass_counts(b) for name, b in bins.items()}
+            (args.out / "sass.json").write_text(json.dumps(sass, indent=1) + "\n")
+            print(f"{'binary':<10}{'kernel':<34}" + "".join(f"{o[:9]:>10}" for o in SASS_OPS[:8]))
+            for name, ks in sass.items():
+                for k in ks:
+                    print(f"{name:<10}{tactic_of(k.get('demangled', ''))[:33]:<34}"
+                          + "".join(f"{k['ops'].get(o, 0):>10}" for o in SASS_OPS[:8]))
+        tactics = [t for t in args.tactics.split(",") if t]
+        results = []
+        for name, b in bins.items():
+            for m in (int(x) for x in args.m.split(",") if x):
+                for t in tactics:
+                    raw = args.out / f"ncu_{name}_m{m}_{t}.csv"
+                    try:
+                        r = ncu_one(b, args.n, args.k, m, t, raw)
+                    except UserError as e:
+                        print(f"[profile] {e}", file=sys.stderr, flush=True)
+                        continue
+                    results.append({"binary": name, "m": m, "tactic": t, **r})
+                    print(f"[profile] {name} M={m} {t}: "
+                          f"{r.get('gpu__time_duration.sum', '?')} ns", flush=True)
+        (args.out / "ncu.json").write_text(json.dumps(results, indent=1) + "\n")
+        for r in results:
+            stalls = sorted(((v, k[6:]) for k, v in r.items()
+                             if k.startswith("stall_") and isinstance(v, float)), reverse=True)[:3]
+            print(f"{r['binary']:<9} M={r['m']:<4} {r['tactic'][:38]:<39} "
+                  f"{r.get('gpu__time_duration.sum', 0) / 1e3:7.1f}us dram "
+                  f"{r.get('dram__throughput.avg.pct_of_peak_sustained_elapsed', 0):5.1f}% grid "
+                  f"{r.get('launch__grid_size', 0):>5.0f} top stalls "
+                  + ", ".join(f"{s}={v:.2f}" for v, s in stalls))
+        return 0
+
+    return run_guarded(go, args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
