@@ -95,3 +95,20 @@ def test_run_tags_records_and_passes_knobs(tmp_path: Path) -> None:
     log = (tmp_path / "out" / "binary.log").read_text()
     assert "W4A16_X_SPLITS=2 " in log
     assert sum(1 for _ in (tmp_path / "out" / "records.jsonl").open()) == len(records)
+
+
+def test_target_table_states_speedup_and_floor_fraction() -> None:
+    exp = experiment.Experiment([experiment.Variant("base", Path("a"))],
+                                experiment.shapes.shapes(["llama2-70b"], ["o"]), (16,), "fp16",
+                                experiment.Plan(), True)
+    best = {("llama2-70b/o", 16, "base"): {"median_us": 20.0, "tactic": "t"}}
+    base = {"machine": {"copy_bandwidth_bytes_per_s": 3.0e12,
+                        "matmul_flops_per_s": {"fp16": 8.0e14}},
+            "cublas": [{"label": "llama2-70b/o", "m": 16, "median_us": 50.0}]}
+    text = experiment.target_table(exp, best, base)
+    # int4 weights, one fp16 scale per 128 weights, fp16 activations in and outputs out
+    n = k = 8192
+    floor_us = (n * k // 2 + n * k // 128 * 2 + 16 * k * 2 + 16 * n * 2) / 3.0e12 * 1e6
+    row = next(line for line in text.splitlines() if line.startswith("llama2-70b/o"))
+    assert f"{floor_us:.1f}" in row and "50.0" in row
+    assert "2.50x" in row and f"{floor_us / 20.0:.0%}" in row

@@ -9,12 +9,15 @@ from patch_helpers import git
 from w4a16.errors import UserError
 from w4a16.patches import overlay
 
+# These tests rebuild the touched file from the workspace fix's own context lines, so they
+# apply that fix alone; the whole series is applied to the real slice by CI's build.
+WORKSPACE_FIX = "0002"
 INL = "tensorrt_llm/kernels/cutlass_kernels/fpA_intB_gemm/launchers/fpA_intB_launcher_sm90.inl"
 
 
 def _slice_from_hunk_context(root: Path) -> Path:
     """A made-up flashinfer data folder holding the patched file's old lines (from the patch)."""
-    (patch,) = overlay._series(overlay.SLICE_PATCHES)
+    patch = overlay._series(overlay.SLICE_PATCHES)[0]  # the workspace fix
     lines: list[str] = []
     for raw in patch.read_text().splitlines(keepends=True):
         if raw.startswith("@@"):
@@ -32,8 +35,9 @@ def test_fix_is_applied_to_a_copy_inside_a_git_checkout(tmp_path: Path) -> None:
     git(tmp_path, "init", "-q")  # the overlay lives inside a repository, as build/ does
     data = _slice_from_hunk_context(tmp_path / "data")
     original = (data / "csrc" / "nv_internal" / INL).read_text()
-    dest, applied = overlay.build_overlay("flashinfer-cache", data, tmp_path / "build" / "ov")
-    assert applied == ["0001-sm90-launcher-refuse-small-workspace.patch"]
+    dest, applied = overlay.build_overlay("flashinfer-cache", data, tmp_path / "build" / "ov",
+                                          WORKSPACE_FIX)
+    assert applied == ["0002-sm90-launcher-refuse-small-workspace.patch"]
     patched = (dest / INL).read_text()
     assert "given workspace size insufficient: need" in patched
     assert "TLLM_LOG_ERROR" not in patched
@@ -42,17 +46,17 @@ def test_fix_is_applied_to_a_copy_inside_a_git_checkout(tmp_path: Path) -> None:
 
 def test_sources_that_already_have_the_fix_are_copied_as_is(tmp_path: Path) -> None:
     data = _slice_from_hunk_context(tmp_path / "data")
-    dest, _ = overlay.build_overlay("flashinfer-cache", data, tmp_path / "ov1")
+    dest, _ = overlay.build_overlay("flashinfer-cache", data, tmp_path / "ov1", WORKSPACE_FIX)
     (data / "csrc" / "nv_internal" / INL).write_text((dest / INL).read_text())
-    _, applied = overlay.build_overlay("flashinfer-cache", data, tmp_path / "ov2")
-    assert applied == ["0001-sm90-launcher-refuse-small-workspace.patch (already in the sources)"]
+    _, applied = overlay.build_overlay("flashinfer-cache", data, tmp_path / "ov2", WORKSPACE_FIX)
+    assert applied == ["0002-sm90-launcher-refuse-small-workspace.patch (already in the sources)"]
 
 
 def test_other_sources_are_a_clear_error(tmp_path: Path) -> None:
     data = _slice_from_hunk_context(tmp_path / "data")
     (data / "csrc" / "nv_internal" / INL).write_text("// some other version\n")
     with pytest.raises(UserError, match="does not apply"):
-        overlay.build_overlay("flashinfer-cache", data, tmp_path / "ov")
+        overlay.build_overlay("flashinfer-cache", data, tmp_path / "ov", WORKSPACE_FIX)
     missing = tmp_path / "empty"
     missing.mkdir()
     with pytest.raises(UserError, match="does not have"):

@@ -6,13 +6,16 @@ settings, the tactics to time. Every variant runs on the same shapes and token c
 after the other on the same GPU, so the differences between them are what the issue-8
 report compares. Output: `records.jsonl` (the binary's tactic records, tagged with the
 variant), `summary.json`, and a table of the best time per (shape, M) and variant, printed
-last.
+last. With `"baselines": true` the same run also measures the roofline and times cuBLAS
+(torch) on every (shape, M), and a second table gives each variant's speedup over cuBLAS and
+fraction of the memory/compute floor: the numbers issue 8's targets are stated in.
 
 Plan format::
 
     {"binaries": {"base": "build/x-base/w4a16SM90Bench"},
      "shapes": ["llama2-70b/o", ...] or "all", "m": [1, 16, 64], "dtype": "fp16",
      "plan": {"budget_ms": 10},                       # optional, w4a16.bench.timing.Plan
+     "baselines": true,                               # optional: roofline + cuBLAS
      "variants": [{"name": "base", "binary": "base"},
                   {"name": "splitk2", "binary": "base", "tactics": "NAME,...", "m": [1],
                    "env": {"W4A16_X_DECOMP": "2", "W4A16_X_SPLITS": "2"}}]}
@@ -28,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from w4a16.bench import binary, shapes
+from w4a16.bench import binary, roofline, shapes
 from w4a16.bench.timing import Plan
 from w4a16.cli import run_guarded
 from w4a16.errors import UserError
@@ -50,6 +53,10 @@ class Experiment:
     ms: tuple[int, ...]
     dtype: str
     plan: Plan
+    baselines: bool = False
+
+    def all_ms(self) -> tuple[int, ...]:
+        return tuple(sorted({m for v in self.variants for m in (v.ms or self.ms)}))
 
 
 def load_plan(path: Path, root: Path) -> Experiment:
@@ -87,7 +94,8 @@ def load_plan(path: Path, root: Path) -> Experiment:
     ms = tuple(int(m) for m in doc.get("m", (1, 16, 64)))
     if doc.get("dtype", "fp16") not in shapes.DTYPES:
         raise UserError(f"dtype must be one of {shapes.DTYPES}")
-    return Experiment(variants, chosen, ms, doc.get("dtype", "fp16"), Plan(**doc.get("plan", {})))
+    return Experiment(variants, chosen, ms, doc.get("dtype", "fp16"), Plan(**doc.get("plan", {})),
+                      bool(doc.get("baselines", False)))
 
 
 def best_by_problem(records: list[dict[str, Any]]) -> dict[tuple[str, int, str], dict[str, Any]]:
@@ -121,6 +129,54 @@ def table(exp: Experiment, best: dict[tuple[str, int, str], dict[str, Any]]) -> 
                     gain = ref["median_us"] / r["median_us"]
                     cells.append(f"{r['median_us']:>7.1f}({gain:4.2f}x)")
             lines.append(f"{s.label:<18}{m:>5} " + " ".join(cells))
+    return "\n".join(lines)
+
+
+def measure_baselines(exp: Experiment) -> dict[str, Any]:
+    """This GPU's roofline, and cuBLAS (torch) on every (shape, M) of the experiment."""
+    from w4a16.bench import torch_baselines
+
+    torch = torch_baselines.load_torch()
+    machine = torch_baselines.measure_machine(torch)
+    l2 = torch_baselines.l2_bytes(torch)
+    cublas = []
+    for s in exp.shapes:
+        for m in exp.all_ms():
+            r = torch_baselines.time_cublas(torch, m, s.n, s.k, exp.dtype, l2, exp.plan)
+            cublas.append({"label": s.label, "m": m, **r})
+            print(f"[experiment] cuBLAS {s.label} M={m}: {r.get('median_us', r.get('status'))}",
+                  flush=True)
+    torch.cuda.empty_cache()
+    return {"machine": machine, "cublas": cublas}
+
+
+def target_table(exp: Experiment, best: dict[tuple[str, int, str], dict[str, Any]],
+                 base: dict[str, Any]) -> str:
+    """Per (shape, M): the floor, cuBLAS, and each variant's speedup over cuBLAS / fraction
+    of the floor (best tactic)."""
+    machine = base["machine"]
+    cublas = {(c["label"], c["m"]): c.get("median_us") for c in base["cublas"]}
+    names = [v.name for v in exp.variants]
+    head = (f"{'shape':<18}{'M':>5}{'floor':>8}{'cuBLAS':>9} "
+            + " ".join(f"{n[:16]:>17}" for n in names))
+    lines = ["speedup over cuBLAS / fraction of the floor, best tactic of each variant",
+             head, "-" * len(head)]
+    for s in exp.shapes:
+        for m in exp.all_ms():
+            fl = roofline.floor(roofline.w4a16_bytes(m, s.n, s.k, shapes.GROUP, shapes.QUANT),
+                                roofline.gemm_flops(m, s.n, s.k),
+                                machine["copy_bandwidth_bytes_per_s"],
+                                machine["matmul_flops_per_s"][exp.dtype]).us
+            cb = cublas.get((s.label, m))
+            cells = []
+            for n in names:
+                r = best.get((s.label, m, n))
+                if r is None or cb is None:
+                    cells.append(f"{'-':>17}")
+                else:
+                    cells.append(f"{cb / r['median_us']:>8.2f}x {fl / r['median_us']:>6.0%}")
+            cb_text = f"{cb:>8.1f}" if cb is not None else f"{'-':>8}"
+            lines.append(f"{s.label:<18}{m:>5}{fl:>8.1f}{cb_text} " + " ".join(cells))
     return "\n".join(lines)
 
 
@@ -167,12 +223,16 @@ def main(argv: list[str] | None = None) -> int:
         missing = sorted({str(v.binary) for v in exp.variants if not v.binary.is_file()})
         if missing:
             raise UserError(f"bench binaries not found: {', '.join(missing)}")
+        base = measure_baselines(exp) if exp.baselines else None
         records = run(exp, args.out)
         best = best_by_problem(records)
-        summary = [{"label": k[0], "m": k[1], "variant": k[2], "tactic": r["tactic"],
-                    "median_us": r["median_us"]} for k, r in sorted(best.items())]
+        summary = {"best": [{"label": k[0], "m": k[1], "variant": k[2], "tactic": r["tactic"],
+                             "median_us": r["median_us"]} for k, r in sorted(best.items())],
+                   "baselines": base}
         (args.out / "summary.json").write_text(json.dumps(summary, indent=1) + "\n")
         text = table(exp, best)
+        if base is not None:
+            text += "\n\n" + target_table(exp, best, base)
         (args.out / "table.txt").write_text(text + "\n")
         print(text)
         return 0
