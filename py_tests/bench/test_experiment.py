@@ -82,9 +82,13 @@ def test_ncu_csv_is_parsed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
     assert out["units"]["gpu__time_duration.sum"] == "nsecond"
 
 
-def test_tactic_of_reads_cute_constants() -> None:
-    name = "cutlass::device_kernel<...cute::C<128>, cute::C<16>, cute::C<64>...cute::C<1>>"
-    assert profile.tactic_of(name).startswith("128x16x64")
+def test_kernel_fields_read_schedule_and_stages() -> None:
+    name = ("_ZN7cutlass13device_kernelINS_4gemm6kernel13GemmUniversalIN4cute5tupleIJiiiiEEENS1_"
+            "10collective24CollectiveMmaInterleavedINS1_49MainloopSm90TmaGmmaRmemAWarpSpecialized"
+            "MixedInputILi35ENS5_IJNS4_1CILi1EEESB_SB_EEENS1_35KernelTmaWarpSpecialized"
+            "CooperativeEEE")
+    assert profile.kernel_fields(name) == "coop stages=35"
+    assert profile.kernel_fields("nothing") == "? stages=?"
 
 
 def test_run_tags_records_and_passes_knobs(tmp_path: Path) -> None:

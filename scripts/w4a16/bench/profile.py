@@ -10,6 +10,8 @@ Two jobs, both for the issue-8 diagnosis and both GPU-machine tools (ncu, cuobjd
   that tell the story: HGMMA (wgmma), WARPGROUP.ARRIVE / WARPGROUP.DEPBAR (the waits that
   serialize wgmma), CALL/RET (a function boundary inside the mainloop), LDL/STL (local
   memory), the int4 -> fp16 conversion work (PRMT, LOP3, HADD2/HFMA2/HMUL2), TMA loads.
+  cuobjdump also runs on a CPU machine (pip package nvidia-cuda-cuobjdump), so this part
+  needs no GPU.
 
 Writes JSON (ncu.json, sass.json) and the raw ncu CSV; prints a short table of each.
 """
@@ -130,7 +132,7 @@ def sass_counts(binary: Path) -> list[dict[str, Any]]:
                     ops[want] += 1
     if name is not None:
         kernels.append({"kernel": name, "ops": ops})
-    filt = shutil.which("cu++filt")
+    filt = shutil.which("cu++filt") or shutil.which("c++filt")
     if filt and kernels:
         dem = subprocess.run([filt], input="\n".join(k["kernel"] for k in kernels),
                              capture_output=True, text=True).stdout.splitlines()
@@ -139,10 +141,15 @@ def sass_counts(binary: Path) -> list[dict[str, Any]]:
     return [{**k, "ops": dict(k["ops"])} for k in kernels if "device_kernel" in k["kernel"]]
 
 
-def tactic_of(demangled: str) -> str:
-    """'tile128x16_cluster1x1' from the CUTLASS template arguments in a demangled name."""
-    ints = [int(x) for x in re.findall(r"cute::C<(\d+)>", demangled)]
-    return "x".join(map(str, ints[:6])) if ints else "?"
+def kernel_fields(name: str) -> str:
+    """Schedule and mainloop stage count, read from the (mangled or demangled) kernel name.
+
+    The tile sizes are not reported: in the mangled name a repeated size is a back-reference,
+    so reading them off would be wrong for some tiles.
+    """
+    schedule = "coop" if "Cooperative" in name else "pingpong" if "Pingpong" in name else "?"
+    stages = re.search(r"MixedInput(?:ILi|<)(\d+)", name)
+    return f"{schedule} stages={stages.group(1) if stages else '?'}"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -173,7 +180,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{'binary':<10}{'kernel':<34}" + "".join(f"{o[:9]:>10}" for o in SASS_OPS[:8]))
             for name, ks in sass.items():
                 for k in ks:
-                    print(f"{name:<10}{tactic_of(k.get('demangled', ''))[:33]:<34}"
+                    print(f"{name:<10}{kernel_fields(k.get('demangled') or k['kernel'])[:33]:<34}"
                           + "".join(f"{k['ops'].get(o, 0):>10}" for o in SASS_OPS[:8]))
         tactics = [t for t in args.tactics.split(",") if t]
         results = []
