@@ -135,3 +135,20 @@ def test_cli_runs_as_a_module_without_traceback(tmp_path: Path) -> None:
                            str(tmp_path / "x")], capture_output=True, text=True)
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize(
+    ("flags", "expected"),
+    [
+        (["--kernel-fixes", "0009"], "no fix starts with 0009"),
+        (["--experiment-patch", "no-such.patch"], "experiment patch no-such.patch does not exist"),
+    ],
+)
+def test_unknown_kernel_fix_or_experiment_patch(flags: list[str], expected: str, tmp_path: Path,
+                                                capsys: pytest.CaptureFixture) -> None:
+    code = main(["build", "--no-run", "--offline", "--preset", "ci", "--build-dir",
+                 str(tmp_path / "b"), *flags])
+    if code != 2 and "kernel sources" not in capsys.readouterr().out:
+        pytest.skip("no kernel sources on this machine")
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and err and expected in err[-1], err
