@@ -116,3 +116,27 @@ def test_target_table_states_speedup_and_floor_fraction() -> None:
     row = next(line for line in text.splitlines() if line.startswith("llama2-70b/o"))
     assert f"{floor_us:.1f}" in row and "50.0" in row
     assert "2.50x" in row and f"{floor_us / 20.0:.0%}" in row
+
+
+def test_sass_counts_find_waits_calls_and_accumulator_chains(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    sass = "\n".join([
+        "\tFunction : _ZN7cutlass13device_kernelIN5dummyEEEvT_",
+        "        /*0010*/                   WARPGROUP.ARRIVE ;",
+        "        /*0020*/         HGMMA.64x16x16.F32 R24, R32, gdesc[UR8], RZ, !UPT, gsb0 ;",
+        "        /*0030*/                   HGMMA.64x16x16.F32 R40, R36, gdesc[UR8], R40, gsb0 ;",
+        "        /*0040*/                   WARPGROUP.DEPBAR.LE gsb0, 0x2 ;",
+        "        /*0050*/                   CALL.ABS.NOINC R14 ;",
+        "        /*0060*/              @P0   LDL.64 R2, [R1] ;",
+        "\tFunction : _Z6helperv",
+        "        /*0010*/                   HGMMA.64x16x16.F32 R8, R32, gdesc[UR8], RZ, gsb0 ;",
+    ])
+    fake = tmp_path / "cuobjdump"
+    fake.write_text(f"#!{sys.executable}\nprint({sass!r})\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}:" + __import__("os").environ["PATH"])
+    (kernel,) = profile.sass_counts(Path("bench"))  # the non-kernel function is dropped
+    assert kernel["accumulators"] == ["R24", "R40"]
+    ops = kernel["ops"]
+    assert ops["HGMMA"] == 2 and ops["WARPGROUP.DEPBAR"] == 1 and ops["CALL"] == 1
+    assert ops["LDL"] == 1 and ops["total"] == 6

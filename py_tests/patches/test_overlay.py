@@ -84,3 +84,17 @@ def test_missing_experiment_patch_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(UserError, match="experiment patch .* does not exist"):
         overlay.build_overlay("flashinfer-cache", data, tmp_path / "ov", "all",
                               [tmp_path / "nope.patch"])
+
+
+def test_overlay_mirrors_include_folders_it_has_files_under(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    base = data / "csrc" / "nv_internal"
+    ext_inc = base / "tensorrt_llm" / "cutlass_extensions" / "include"
+    other_inc = base / "include"
+    for d in (ext_inc, other_inc):
+        d.mkdir(parents=True)
+    ov = tmp_path / "ov"
+    (ov / "tensorrt_llm" / "cutlass_extensions" / "include" / "x").mkdir(parents=True)
+    first = overlay.overlay_includes(ov, "flashinfer-cache", data,
+                                     [ext_inc, other_inc, tmp_path / "elsewhere"])
+    assert first == [ov, ov / "tensorrt_llm" / "cutlass_extensions" / "include"]

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from w4a16 import gpu, instantiations, paths, sources
 from w4a16.errors import UserError
-from w4a16.patches.overlay import build_overlay
+from w4a16.patches.overlay import build_overlay, overlay_includes
 
 # Presets: what each build compiles. "ci" is what a 2-core CPU machine builds in a few
 # minutes: both kernel schedules (64-row ping-pong, 128-row cooperative with a 2x1 cluster).
@@ -181,7 +181,9 @@ def _cmd_build(args: argparse.Namespace) -> int:
                                    args.experiment_patch)
     print(f"[patch] kernel fixes applied to copies in {overlay}: {', '.join(fixes) or 'none'}",
           flush=True)
-    configure(found, gen_dir, build_dir, prebuilt, [overlay], args.keep_asserts)
+    first = overlay_includes(overlay, found.kernels.kind, found.kernels.root,
+                             found.kernels.include_dirs)
+    configure(found, gen_dir, build_dir, prebuilt, first, args.keep_asserts)
     jobs = args.jobs or default_jobs()
     took = compile_target(build_dir, jobs)
     info = {"preset": args.preset, "filter": filter_text, "build_seconds": round(took, 1),

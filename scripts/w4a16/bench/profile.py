@@ -127,6 +127,10 @@ def sass_counts(binary: Path) -> list[dict[str, Any]]:
         if hit and name is not None:
             op = hit.group(1)
             ops["total"] += 1
+            if op.startswith("HGMMA"):  # the accumulator registers it writes: one chain each
+                fields = line[hit.start(1):].split(None, 1)  # "HGMMA.64x16x16.F32", "R24, ..."
+                if len(fields) == 2:
+                    ops[f"acc:{fields[1].split(',')[0].strip()}"] += 1
             for want in SASS_OPS:
                 if op == want or op.startswith(want + "."):
                     ops[want] += 1
@@ -138,7 +142,15 @@ def sass_counts(binary: Path) -> list[dict[str, Any]]:
                              capture_output=True, text=True).stdout.splitlines()
         for k, d in zip(kernels, dem, strict=False):
             k["demangled"] = d
-    return [{**k, "ops": dict(k["ops"])} for k in kernels if "device_kernel" in k["kernel"]]
+    out = []
+    for k in kernels:
+        if "device_kernel" not in k["kernel"]:
+            continue
+        ops = dict(k["ops"])
+        chains = sorted(o[4:] for o in ops if o.startswith("acc:"))
+        out.append({**k, "ops": {o: n for o, n in ops.items() if not o.startswith("acc:")},
+                    "accumulators": chains})
+    return out
 
 
 def kernel_fields(name: str) -> str:
@@ -177,10 +189,12 @@ def main(argv: list[str] | None = None) -> int:
         if not args.no_sass:
             sass = {name: sass_counts(b) for name, b in bins.items()}
             (args.out / "sass.json").write_text(json.dumps(sass, indent=1) + "\n")
-            print(f"{'binary':<10}{'kernel':<34}" + "".join(f"{o[:9]:>10}" for o in SASS_OPS[:8]))
+            print(f"{'binary':<10}{'kernel':<22}{'accumulators':<14}"
+                  + "".join(f"{o[:9]:>10}" for o in SASS_OPS[:8]))
             for name, ks in sass.items():
                 for k in ks:
-                    print(f"{name:<10}{kernel_fields(k.get('demangled') or k['kernel'])[:33]:<34}"
+                    print(f"{name:<10}{kernel_fields(k.get('demangled') or k['kernel'])[:21]:<22}"
+                          f"{','.join(k['accumulators'])[:13]:<14}"
                           + "".join(f"{k['ops'].get(o, 0):>10}" for o in SASS_OPS[:8]))
         tactics = [t for t in args.tactics.split(",") if t]
         results = []

@@ -44,6 +44,26 @@ def _git_apply(cwd: Path, patch: Path, strip: int, *extra: str) -> subprocess.Co
                           capture_output=True, text=True, env=env)
 
 
+def overlay_includes(overlay: Path, kind: str, kernel_root: Path,
+                     include_dirs: list[Path]) -> list[Path]:
+    """The include folders to put first so that patched copies win: the overlay root, and for
+    each kernel include folder (e.g. cutlass_extensions/include) its mirror in the overlay,
+    where the overlay holds files below it. Headers included relative to such a folder
+    (`"cutlass_extensions/gemm/..."`) would otherwise still be found in the original tree."""
+    base = (kernel_root / "cpp") if kind == "trtllm-checkout" else (
+        kernel_root / "csrc" / "nv_internal")
+    first = [overlay]
+    for inc in include_dirs:
+        try:
+            rel = inc.resolve().relative_to(base.resolve())
+        except ValueError:
+            continue
+        mirror = overlay / rel
+        if rel.parts and mirror.is_dir() and mirror not in first:
+            first.append(mirror)
+    return first
+
+
 def select_fixes(patches: list[Path], spec: str) -> list[Path]:
     """Pick kernel fixes by `spec`: "all", "none", or comma-separated number prefixes
     ("0002,0003"), so a benchmark can build the sources before and after one fix."""
