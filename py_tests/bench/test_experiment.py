@@ -4,6 +4,7 @@ on the CPU: plans, the fake bench binary, and canned tool output."""
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -12,6 +13,14 @@ from w4a16.bench import experiment, profile
 from w4a16.errors import UserError
 
 FAKE = Path(__file__).resolve().with_name("fake_bench_binary.py")
+
+
+def _fake_tool(folder: Path, monkeypatch: pytest.MonkeyPatch, name: str, output: str) -> None:
+    """A program `name` first on PATH that prints `output` (ncu, cuobjdump stand-ins)."""
+    fake = folder / name
+    fake.write_text(f"#!{sys.executable}\nprint({output!r})\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{folder}{os.pathsep}{os.environ['PATH']}")
 
 
 def _plan(tmp_path: Path, **over: object) -> Path:
@@ -71,10 +80,7 @@ def test_ncu_csv_is_parsed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
         '"","","nsecond","",""',
         '"0","cutlass::device_kernel<X>","25,600","132","3.5"',
     ])
-    fake = tmp_path / "ncu"
-    fake.write_text(f"#!{sys.executable}\nprint({csv_text!r})\n")
-    fake.chmod(0o755)
-    monkeypatch.setenv("PATH", f"{tmp_path}:" + __import__("os").environ["PATH"])
+    _fake_tool(tmp_path, monkeypatch, "ncu", csv_text)
     out = profile.ncu_one(Path("bench"), 8192, 8192, 16, "t", tmp_path / "raw.csv")
     assert out["gpu__time_duration.sum"] == 25600.0
     assert out["launch__grid_size"] == 132.0
@@ -131,10 +137,7 @@ def test_sass_counts_find_waits_calls_and_accumulator_chains(
         "\tFunction : _Z6helperv",
         "        /*0010*/                   HGMMA.64x16x16.F32 R8, R32, gdesc[UR8], RZ, gsb0 ;",
     ])
-    fake = tmp_path / "cuobjdump"
-    fake.write_text(f"#!{sys.executable}\nprint({sass!r})\n")
-    fake.chmod(0o755)
-    monkeypatch.setenv("PATH", f"{tmp_path}:" + __import__("os").environ["PATH"])
+    _fake_tool(tmp_path, monkeypatch, "cuobjdump", sass)
     (kernel,) = profile.sass_counts(Path("bench"))  # the non-kernel function is dropped
     assert kernel["accumulators"] == ["R24", "R40"]
     ops = kernel["ops"]
