@@ -29,7 +29,7 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-BINARY = REPO / "build" / "slim" / "w4a16SM90SimpleTest"
+DEFAULT_BINARY = REPO / "build" / "slim" / "w4a16SM90SimpleTest"
 # A subset that covers both kernel schedules, clusters 1x1/2x1/1x2/2x2, both dtypes and
 # both quant ops, at sizes memcheck gets through in minutes.
 SANITIZE_FILTER = (
@@ -40,16 +40,17 @@ SANITIZE_FILTER = (
 )
 
 
-def _env() -> dict[str, str]:
+def _env(binary: Path) -> dict[str, str]:
     env = dict(os.environ)
     env["PYTHONPATH"] = f"{REPO / 'scripts'}{os.pathsep}{env.get('PYTHONPATH', '')}"
     env.setdefault("W4A16_CACHE", str(REPO / ".cache"))
-    env["W4A16_BINARY"] = str(BINARY)
+    env["W4A16_BINARY"] = str(binary)
     env["TLLM_LOG_LEVEL"] = "WARNING"
     return env
 
 
-def run(out: Path, name: str, cmd: list[str], timeout: float) -> int:
+def run_step(out: Path, name: str, cmd: list[str], timeout: float,
+             binary: Path = DEFAULT_BINARY) -> int:
     """Run one command, tee its output to OUT/<name>.log, record it in COMMANDS.md."""
     log = out / f"{name}.log"
     line = " ".join(shlex.quote(c) for c in cmd)
@@ -57,7 +58,7 @@ def run(out: Path, name: str, cmd: list[str], timeout: float) -> int:
     start = time.monotonic()
     with log.open("w") as fh:
         try:
-            proc = subprocess.run(cmd, cwd=REPO, env=_env(), stdout=fh,
+            proc = subprocess.run(cmd, cwd=REPO, env=_env(binary), stdout=fh,
                                   stderr=subprocess.STDOUT, timeout=timeout)
             code = proc.returncode
         except subprocess.TimeoutExpired:
@@ -78,6 +79,9 @@ def main() -> int:
                         choices=["build", "relink", "gtest", "pytest", "repeat", "sanitize",
                                  "repro", "experiment", "profile"])
     parser.add_argument("--jobs", type=int, default=10, help="compile jobs for `build`")
+    parser.add_argument("--binary", type=Path, default=DEFAULT_BINARY,
+                        help="the w4a16SM90SimpleTest that gtest/pytest/repeat/sanitize/repro "
+                        "run (default: build/slim's; e.g. one built with a candidate patch)")
     parser.add_argument("--plan", type=Path, help="experiment plan JSON for `experiment` and "
                         "`profile` (its binaries)")
     parser.add_argument("--profile-tactics", default="tile64x16x64_cluster1x1x1_pingpong,"
@@ -85,10 +89,15 @@ def main() -> int:
                         help="tactics ncu profiles at N=K=8192, M=1,16,64")
     args = parser.parse_args()
     out: Path = args.out.resolve()
+    binary = args.binary.resolve()  # the one test binary every test step runs
     out.mkdir(parents=True, exist_ok=True)
     py = sys.executable
     w4a16 = [py, "-m", "w4a16"]
     codes = {}
+
+    def run(out: Path, name: str, cmd: list[str], timeout: float) -> int:
+        return run_step(out, name, cmd, timeout, binary)
+
     for step in args.steps:
         if step == "build":
             codes[step] = run(out, "build", [*w4a16, "build", "--no-run", "--offline",
@@ -99,29 +108,29 @@ def main() -> int:
                                               "--jobs", str(args.jobs), "--prebuilt-launchers",
                                               str(prebuilt)], 580)
         elif step == "gtest":
-            codes[step] = run(out, "gtest", [*w4a16, "run", str(BINARY), "--xml",
+            codes[step] = run(out, "gtest", [*w4a16, "run", str(binary), "--xml",
                                              str(out / "w4a16SM90SimpleTest.xml")], 580)
         elif step == "pytest":
             codes[step] = run(out, "pytest", [
                 # The package must be pip-installed (-e): the bridge loads by entry point.
                 py, "-m", "pytest", "py_tests", "-p", "no:cacheprovider", "-q",
-                f"--gtest-binary={BINARY}", f"--junitxml={out / 'pytest.xml'}",
+                f"--gtest-binary={binary}", f"--junitxml={out / 'pytest.xml'}",
                 f"--gtest-merged-xml={out / 'pytest_gtest_merged.xml'}"], 580)
         elif step == "repeat":
-            codes[step] = run(out, "repeat", [*w4a16, "repeat", str(BINARY), "--runs", "3",
+            codes[step] = run(out, "repeat", [*w4a16, "repeat", str(binary), "--runs", "3",
                                               "--seed", "20261122", "--out", str(out / "repeat")],
                               580)
         elif step == "sanitize":
             for tool in ("memcheck", "racecheck"):
                 codes[f"sanitize-{tool}"] = run(out, f"sanitize_{tool}", [
-                    *w4a16, "sanitize", str(BINARY), "--tool", tool, "--filter",
+                    *w4a16, "sanitize", str(binary), "--tool", tool, "--filter",
                     SANITIZE_FILTER, "--log", str(out / f"compute_sanitizer_{tool}.log")], 580)
         elif step == "repro":
             small = str(16 << 20)
             codes["repro-plain"] = run(out, "workspace_repro_plain", [
-                str(BINARY), f"--w4a16_workspace_repro={small}"], 300)
+                str(binary), f"--w4a16_workspace_repro={small}"], 300)
             codes["repro-memcheck"] = run(out, "workspace_repro_memcheck_wrapper", [
-                *w4a16, "sanitize", str(BINARY), "--tool", "memcheck", "--workspace-repro",
+                *w4a16, "sanitize", str(binary), "--tool", "memcheck", "--workspace-repro",
                 small, "--log", str(out / "workspace_repro_memcheck.log")], 580)
         elif step in ("experiment", "profile"):
             if args.plan is None:
