@@ -23,6 +23,9 @@ from pathlib import Path
 from w4a16 import tactics as tx
 
 _KERNELS = "tensorrt_llm/kernels/cutlass_kernels/fpA_intB_gemm"
+# nvcc's memory grows with the instantiations in one TU: 21 were killed at about 11 GB on a
+# 23 GB machine running two jobs; 7 per TU ran with 12 jobs on 128 GB.
+MAX_PER_TU = 8
 _LAUNCHERS = f"{_KERNELS}/launchers"
 SM90_DISPATCH_HEADER = f"{_KERNELS}/fpA_intB_gemm_template_sm90.h"
 LAUNCHER_INL = f"{_LAUNCHERS}/fpA_intB_launcher_sm90.inl"
@@ -234,8 +237,9 @@ def add_selection_args(parser: argparse.ArgumentParser) -> None:
         "--tus",
         type=int,
         default=0,
-        help="number of launcher translation units (default: one per CPU core, at most one "
-        "per instantiation)",
+        help="number of launcher translation units (default: one per CPU core, but at least "
+        f"enough that none holds more than {MAX_PER_TU} instantiations, whose nvcc would need "
+        "over 10 GB; at most one per instantiation)",
     )
 
 
@@ -244,8 +248,15 @@ def selection_from_args(args: argparse.Namespace) -> tuple[list[tx.Instantiation
     quants = tuple(q.strip() for q in args.quant_ops.split(",") if q.strip())
     selected = tx.select(tx.parse_tile_filter(args.tiles), acts, quants)
     text = f"tiles={args.tiles} activations={','.join(acts)} quant_ops={','.join(quants)}"
-    tus = args.tus if args.tus > 0 else (os.cpu_count() or 1)
+    tus = args.tus if args.tus > 0 else default_tus(len(selected))
     return selected, text, tus
+
+
+def default_tus(count: int, cores: int | None = None) -> int:
+    """One TU per core, split further so no TU holds more than MAX_PER_TU instantiations: a
+    2-core machine otherwise puts 42 of the 84 into one nvcc, which runs out of memory."""
+    cores = cores or os.cpu_count() or 1
+    return max(cores, -(-count // MAX_PER_TU))
 
 
 def _cmd_generate(args: argparse.Namespace) -> int:
