@@ -49,8 +49,7 @@ def _env(binary: Path) -> dict[str, str]:
     return env
 
 
-def run_step(out: Path, name: str, cmd: list[str], timeout: float,
-             binary: Path = DEFAULT_BINARY) -> int:
+def run_step(out: Path, name: str, cmd: list[str], timeout: float, binary: Path) -> int:
     """Run one command, tee its output to OUT/<name>.log, record it in COMMANDS.md."""
     log = out / f"{name}.log"
     line = " ".join(shlex.quote(c) for c in cmd)

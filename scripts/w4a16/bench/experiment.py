@@ -55,8 +55,11 @@ class Experiment:
     plan: Plan
     baselines: bool = False
 
+    def ms_of(self, variant: Variant) -> tuple[int, ...]:
+        return variant.ms or self.ms
+
     def all_ms(self) -> tuple[int, ...]:
-        return tuple(sorted({m for v in self.variants for m in (v.ms or self.ms)}))
+        return tuple(sorted({m for v in self.variants for m in self.ms_of(v)}))
 
 
 def load_plan(path: Path, root: Path) -> Experiment:
@@ -116,7 +119,7 @@ def table(exp: Experiment, best: dict[tuple[str, int, str], dict[str, Any]]) -> 
     head = f"{'shape':<18}{'M':>5} " + " ".join(f"{n[:14]:>15}" for n in names)
     lines = [head, "-" * len(head)]
     for s in exp.shapes:
-        for m in exp.ms:
+        for m in exp.all_ms():
             ref = best.get((s.label, m, names[0]))
             cells = []
             for n in names:
@@ -183,28 +186,34 @@ def target_table(exp: Experiment, best: dict[tuple[str, int, str], dict[str, Any
 def run(exp: Experiment, out: Path) -> list[dict[str, Any]]:
     out.mkdir(parents=True, exist_ok=True)
     records: list[dict[str, Any]] = []
-    raw = (out / "records.jsonl").open("w")
     started = time.monotonic()
     jobs = [(v, s) for v in exp.variants for s in exp.shapes]
-    for i, (v, s) in enumerate(jobs, 1):
-        cmd = binary.command(v.binary, s, v.ms or exp.ms, exp.dtype, shapes.GROUP, shapes.QUANT,
-                             exp.plan, v.tactics)
-
-        def keep(record: dict[str, Any], v: Variant = v) -> None:
-            if record.get("record") == "tactic":
-                record = {**record, "variant": v.name}
-                records.append(record)
-                raw.write(json.dumps(record) + "\n")
-                raw.flush()
-
-        try:
-            binary.run(cmd, out / "binary.log", keep, v.env)
-        except UserError as e:  # one broken variant must not lose the others
-            print(f"[experiment] {v.name} {s.label}: {e}", file=sys.stderr, flush=True)
-        print(f"[experiment] {i}/{len(jobs)} {v.name} {s.label} "
-              f"({time.monotonic() - started:.0f} s)", flush=True)
-    raw.close()
+    with (out / "records.jsonl").open("w") as raw:
+        for i, (v, s) in enumerate(jobs, 1):
+            _run_job(exp, v, s, out, raw, records)
+            print(f"[experiment] {i}/{len(jobs)} {v.name} {s.label} "
+                  f"({time.monotonic() - started:.0f} s)", flush=True)
     return records
+
+
+def _run_job(exp: Experiment, v: Variant, s: shapes.WeightShape, out: Path, raw: Any,
+             records: list[dict[str, Any]]) -> None:
+    """One variant on one shape: its tactic records, tagged, into `records` and `raw`."""
+    cmd = binary.command(v.binary, s, exp.ms_of(v), exp.dtype, shapes.GROUP, shapes.QUANT,
+                         exp.plan, v.tactics)
+
+
+    def keep(record: dict[str, Any]) -> None:
+        if record.get("record") == "tactic":
+            record = {**record, "variant": v.name}
+            records.append(record)
+            raw.write(json.dumps(record) + "\n")
+            raw.flush()
+
+    try:
+        binary.run(cmd, out / "binary.log", keep, v.env)
+    except UserError as e:  # one broken variant must not lose the others
+        print(f"[experiment] {v.name} {s.label}: {e}", file=sys.stderr, flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -109,58 +109,44 @@ def ncu_one(binary: Path, n: int, k: int, m: int, tactic: str, raw_csv: Path) ->
 
 
 def sass_counts(binary: Path) -> list[dict[str, Any]]:
-    """Per-kernel instruction counts from cuobjdump -sass (demangled with cu++filt if found)."""
+    """Per-kernel instruction counts from cuobjdump -sass, and the accumulator registers the
+    kernel's HGMMA write (one entry per independent accumulator chain)."""
     proc = subprocess.run([_tool("cuobjdump"), "-sass", str(binary)], capture_output=True,
                           text=True, timeout=600)
     if proc.returncode != 0:
         raise UserError(f"cuobjdump failed: {proc.stderr.strip()[:300]}")
     kernels: list[dict[str, Any]] = []
-    name, ops = None, Counter()
     instr = re.compile(r"/\*[0-9a-f]{4,}\*/\s+(?:@!?U?P\w+\s+)?([A-Z][A-Z0-9_.]*)")
     for line in proc.stdout.splitlines():
         if "Function :" in line:
-            if name is not None:
-                kernels.append({"kernel": name, "ops": ops})
-            name, ops = line.split("Function :", 1)[1].strip(), Counter()
+            name = line.split("Function :", 1)[1].strip()
+            kernels.append({"kernel": name, "ops": Counter(), "accumulators": set()})
             continue
         hit = instr.search(line)
-        if hit and name is not None:
-            op = hit.group(1)
-            ops["total"] += 1
-            if op.startswith("HGMMA"):  # the accumulator registers it writes: one chain each
-                fields = line[hit.start(1):].split(None, 1)  # "HGMMA.64x16x16.F32", "R24, ..."
-                if len(fields) == 2:
-                    ops[f"acc:{fields[1].split(',')[0].strip()}"] += 1
-            for want in SASS_OPS:
-                if op == want or op.startswith(want + "."):
-                    ops[want] += 1
-    if name is not None:
-        kernels.append({"kernel": name, "ops": ops})
-    filt = shutil.which("cu++filt") or shutil.which("c++filt")
-    if filt and kernels:
-        dem = subprocess.run([filt], input="\n".join(k["kernel"] for k in kernels),
-                             capture_output=True, text=True).stdout.splitlines()
-        for k, d in zip(kernels, dem, strict=False):
-            k["demangled"] = d
-    out = []
-    for k in kernels:
-        if "device_kernel" not in k["kernel"]:
+        if hit is None or not kernels:
             continue
-        ops = dict(k["ops"])
-        chains = sorted(o[4:] for o in ops if o.startswith("acc:"))
-        out.append({**k, "ops": {o: n for o, n in ops.items() if not o.startswith("acc:")},
-                    "accumulators": chains})
-    return out
+        op, current = hit.group(1), kernels[-1]
+        current["ops"]["total"] += 1
+        if op.startswith("HGMMA"):
+            fields = line[hit.start(1):].split(None, 1)  # "HGMMA.64x16x16.F32", "R24, ..."
+            if len(fields) == 2:
+                current["accumulators"].add(fields[1].split(",")[0].strip())
+        for want in SASS_OPS:
+            if op == want or op.startswith(want + "."):
+                current["ops"][want] += 1
+    return [{"kernel": k["kernel"], "ops": dict(k["ops"]),
+             "accumulators": sorted(k["accumulators"])}
+            for k in kernels if "device_kernel" in k["kernel"]]
 
 
 def kernel_fields(name: str) -> str:
-    """Schedule and mainloop stage count, read from the (mangled or demangled) kernel name.
+    """Schedule and mainloop stage count, read from the kernel name as cuobjdump prints it.
 
     The tile sizes are not reported: in the mangled name a repeated size is a back-reference,
     so reading them off would be wrong for some tiles.
     """
     schedule = "coop" if "Cooperative" in name else "pingpong" if "Pingpong" in name else "?"
-    stages = re.search(r"MixedInput(?:ILi|<)(\d+)", name)
+    stages = re.search(r"MixedInputILi(\d+)", name)
     return f"{schedule} stages={stages.group(1) if stages else '?'}"
 
 
@@ -193,7 +179,7 @@ def main(argv: list[str] | None = None) -> int:
                   + "".join(f"{o[:9]:>10}" for o in SASS_OPS[:8]))
             for name, ks in sass.items():
                 for k in ks:
-                    print(f"{name:<10}{kernel_fields(k.get('demangled') or k['kernel'])[:21]:<22}"
+                    print(f"{name:<10}{kernel_fields(k['kernel'])[:21]:<22}"
                           f"{','.join(k['accumulators'])[:13]:<14}"
                           + "".join(f"{k['ops'].get(o, 0):>10}" for o in SASS_OPS[:8]))
         tactics = [t for t in args.tactics.split(",") if t]

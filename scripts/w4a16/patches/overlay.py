@@ -44,14 +44,20 @@ def _git_apply(cwd: Path, patch: Path, strip: int, *extra: str) -> subprocess.Co
                           capture_output=True, text=True, env=env)
 
 
+def _layout(kind: str, kernel_root: Path) -> tuple[list[Path], Path, int]:
+    """(the kernel fixes for this kind of tree, the folder their paths start in, -p strip)."""
+    if kind == "trtllm-checkout":
+        return _series(KERNEL_PATCHES), kernel_root / "cpp", 2
+    return _series(SLICE_PATCHES), kernel_root / "csrc" / "nv_internal", 1
+
+
 def overlay_includes(overlay: Path, kind: str, kernel_root: Path,
                      include_dirs: list[Path]) -> list[Path]:
     """The include folders to put first so that patched copies win: the overlay root, and for
     each kernel include folder (e.g. cutlass_extensions/include) its mirror in the overlay,
     where the overlay holds files below it. Headers included relative to such a folder
     (`"cutlass_extensions/gemm/..."`) would otherwise still be found in the original tree."""
-    base = (kernel_root / "cpp") if kind == "trtllm-checkout" else (
-        kernel_root / "csrc" / "nv_internal")
+    base = _layout(kind, kernel_root)[1]
     first = [overlay]
     for inc in include_dirs:
         try:
@@ -89,10 +95,7 @@ def build_overlay(kind: str, kernel_root: Path, dest: Path, fixes: str = "all",
     root for a checkout, the flashinfer data folder otherwise; fixes: which fixes of the
     series (see select_fixes); extra: experiment patches applied after them (same layout).
     """
-    if kind == "trtllm-checkout":
-        patches, base, strip = _series(KERNEL_PATCHES), kernel_root / "cpp", 2
-    else:
-        patches, base, strip = _series(SLICE_PATCHES), kernel_root / "csrc" / "nv_internal", 1
+    patches, base, strip = _layout(kind, kernel_root)
     for patch in extra or []:
         if not patch.is_file():
             raise UserError(f"experiment patch {patch} does not exist")
