@@ -71,8 +71,12 @@ def pytest_configure(config: pytest.Config) -> None:
             env=env,
         ),
     )
-    if _worker_id(config) is None and settings.merged_xml is not None:
-        config.pluginmanager.register(_MergedReport(settings.merged_xml), "w4a16-gtest-merged")
+    if settings.merged_xml is not None:
+        config.pluginmanager.register(_CaseDataOnReports(), "w4a16-gtest-case-data")
+        if _worker_id(config) is None:
+            config.pluginmanager.register(
+                _MergedReport(settings.merged_xml), "w4a16-gtest-merged"
+            )
     if _worker_id(config) is None and config.pluginmanager.hasplugin("xdist"):
         from w4a16.gtest.pytest_xdist import SchedulerPlugin
 
@@ -160,23 +164,25 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> 
     return True
 
 
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(
-    item: pytest.Item, call: pytest.CallInfo[None]
-) -> Generator[None, Any, None]:
-    outcome = yield
-    report: pytest.TestReport = outcome.get_result()
-    if (
-        isinstance(item, GTestCase)
-        and call.when == "call"
-        and item.gtest_result is not None
-        and state_of(item.config).settings.merged_xml is not None
-    ):
-        # Plain data, so that xdist can ship it to the controller with the report.
-        report.gtest_case = {  # type: ignore[attr-defined]
-            "binary": item.parent.nodeid if item.parent else "",
-            "result": item.gtest_result.to_dict(),
-        }
+class _CaseDataOnReports:
+    """Puts each gtest case's result on its call report, for the merged report.
+
+    Registered only when a merged report is asked for (in xdist workers too, whose reports
+    travel to the controller), so other runs pay nothing for it.
+    """
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(
+        self, item: pytest.Item, call: pytest.CallInfo[None]
+    ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+        report = yield
+        if isinstance(item, GTestCase) and call.when == "call" and item.gtest_result is not None:
+            # Plain data, so that xdist can ship it to the controller with the report.
+            report.gtest_case = {  # type: ignore[attr-defined]
+                "binary": item.parent.nodeid if item.parent else "",
+                "result": item.gtest_result.to_dict(),
+            }
+        return report
 
 
 class _MergedReport:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -62,11 +63,15 @@ class GTestFailureRepr:
         return "\n".join(text for text, _ in self._lines())
 
 
-def _source(info: CaseInfo, binary: Path) -> Path | None:
-    """The case's source file as an absolute path, when gtest told us and it exists."""
-    if not info.file:
+@functools.lru_cache(maxsize=256)
+def _source(file: str | None, binary: Path) -> Path | None:
+    """A case's source file as an absolute path, when gtest told us and it exists.
+
+    Cached: the cases of a binary share a handful of files, and pytest asks per item.
+    """
+    if not file:
         return None
-    path = Path(info.file)
+    path = Path(file)
     if not path.is_absolute():
         path = binary.parent / path
     return path if path.exists() else None
@@ -161,7 +166,7 @@ class GTestCase(pytest.Item):
         return super().repr_failure(excinfo, style=style)
 
     def reportinfo(self) -> tuple[Path, int | None, str]:
-        source = _source(self.info, self.binary)
+        source = _source(self.info.file, self.binary)
         if source is not None and self.info.line is not None:
             return source, self.info.line - 1, self.name
         return self.binary, None, self.name

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import pytest
 
-FULL_PROTOCOL_MARKS = ("skip", "skipif", "xfail", "usefixtures", "filterwarnings")
+FULL_PROTOCOL_MARKS = frozenset(("skip", "skipif", "xfail", "usefixtures", "filterwarnings"))
 _RERAISE = (pytest.exit.Exception, KeyboardInterrupt)
 
 
@@ -22,7 +22,7 @@ def wants_full_protocol(item: pytest.Item) -> bool:
     config = item.config
     if config.getoption("usepdb", False) or config.getoption("trace", False):
         return True
-    return any(next(item.iter_markers(name), None) is not None for name in FULL_PROTOCOL_MARKS)
+    return any(mark.name in FULL_PROTOCOL_MARKS for mark in item.iter_markers())
 
 
 def run_lean(item: pytest.Item, nextitem: pytest.Item | None) -> None:
