@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import re
 import sys
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -34,6 +35,8 @@ from pathlib import Path
 from typing import Any
 
 from w4a16.bench.ranking import tile_sizes
+from w4a16.bench.streamk_plan import load as load_streamk_plan
+from w4a16.bench.streamk_plan import workload
 from w4a16.errors import UserError
 
 WORK_KINDS = ("waves_x_kblocks", "kblocks_per_sm")
@@ -115,7 +118,10 @@ def work_of(row: Row, kind: str, sms: int) -> float:
 
 def fit(tactic: str, rows: Sequence[Row], kind: str, sms: int) -> Fit | None:
     """Least-squares line through (work, time); None with fewer than 3 distinct works."""
-    xs = [work_of(r, kind, sms) for r in rows]
+    return _line(tactic, kind, rows, [work_of(r, kind, sms) for r in rows], sms)
+
+
+def _line(tactic: str, kind: str, rows: Sequence[Row], xs: Sequence[float], sms: int) -> Fit | None:
     ys = [r.us for r in rows]
     if len(set(xs)) < 3:
         return None
@@ -199,6 +205,45 @@ def project_split_k(fitted: Fit, rows: Sequence[Row], sms: int) -> list[Projecti
     return out
 
 
+_CLUSTER = re.compile(r"_cluster(\d+)x(\d+)x\d+_")
+
+
+def fits_by_mode(
+    bench: Mapping[str, Any], plan: Mapping[tuple, dict], ms: Sequence[int], dtype: str
+) -> list[Fit]:
+    """Cooperative tactics fitted separately per scheduler mode (streamk_plan's choice).
+
+    work = k-tiles the busiest SM walks under that mode; a mode with rows of fewer than three
+    distinct works is left out.
+    """
+    sms = int(bench.get("device", {}).get("sm_count") or 0)
+    grouped: dict[tuple[str, str], list[tuple[float, float, int]]] = defaultdict(list)
+    for p in bench.get("problems", []):
+        if int(p["m"]) not in ms or p.get("dtype") != dtype:
+            continue
+        for t in p.get("tactics", []):
+            name = str(t["tactic"])
+            cluster = _CLUSTER.search(name)
+            if t.get("status") != "ok" or "_coop" not in name or cluster is None:
+                continue
+            a, b, tk = tile_sizes(name)
+            key = (p.get("label"), int(p["m"]), a, b, int(cluster.group(1)), int(cluster.group(2)))
+            row = plan.get(key)
+            if row is None or row["sms"] != sms:
+                continue
+            g = int(p.get("group") or 128)
+            grouped[(name, row["mode"])].append(
+                (float(workload(row)[1]), float(t["median_us"]), a * tk // 2 + a * tk * 2 // g)
+            )
+    out = []
+    for (name, mode), points in sorted(grouped.items()):
+        rows = [Row("", 0, 0, 0, us, 1, int(work), nbytes) for work, us, nbytes in points]
+        fitted = _line(name, f"busiest_sm_k_tiles[{mode}]", rows, [w for w, _, _ in points], sms)
+        if fitted is not None:
+            out.append(fitted)
+    return out
+
+
 def report(found: Sequence[Fit], source: str, ms: Sequence[int], dtype: str) -> str:
     head = [
         f"# Decode-size time model, fitted to {source}",
@@ -228,6 +273,14 @@ def main(argv: list[str] | None = None) -> int:
         "--group", type=int, default=None, help="only rows of this group size (default: any)"
     )
     parser.add_argument(
+        "--streamk-plan",
+        type=Path,
+        default=None,
+        metavar="JSON",
+        help="streamk_plan.json (python -m w4a16.bench.streamk_plan): also fit each "
+        "cooperative tactic per scheduler mode, work = k-tiles of the busiest SM",
+    )
+    parser.add_argument(
         "--project",
         metavar="TACTIC",
         default=None,
@@ -252,6 +305,20 @@ def main(argv: list[str] | None = None) -> int:
         print("decode_model: no tactic has rows of 3 distinct sizes to fit", file=sys.stderr)
         return 2
     text = report(found, str(args.bench_json), ms, args.dtype)
+    by_mode: list[Fit] = []
+    if args.streamk_plan is not None:
+        try:
+            by_mode = fits_by_mode(bench, load_streamk_plan(args.streamk_plan), ms, args.dtype)
+        except (OSError, ValueError, KeyError) as exc:
+            print(f"decode_model: --streamk-plan {args.streamk_plan}: {exc}", file=sys.stderr)
+            return 2
+        text += (
+            "\n## Cooperative tactics per scheduler mode\n\n"
+            f"Mode as CUTLASS's stream-K scheduler picks it ({args.streamk_plan}); work = the"
+            " k-tiles the busiest SM walks.\n\n"
+            + "\n".join(report(by_mode, "", ms, args.dtype).splitlines()[4:])
+            + "\n"
+        )
     projections: list[Projection] = []
     if args.project:
         chosen = next(
@@ -285,6 +352,7 @@ def main(argv: list[str] | None = None) -> int:
                 "m": ms,
                 "dtype": args.dtype,
                 "fits": [asdict(f) for f in found],
+                "fits_by_scheduler_mode": [asdict(f) for f in by_mode],
                 "split_k_projection": [asdict(p) for p in projections],
             },
             indent=1,
