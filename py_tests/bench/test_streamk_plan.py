@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -103,9 +102,11 @@ def test_fits_by_mode_separate_the_modes(tmp_path: Path):
     assert all(f.per_kblock_us == pytest.approx(0.25) for f in found)
 
 
-def test_command_line_needs_a_positive_sm_count(capsys: pytest.CaptureFixture[str]):
-    if shutil.which("nvcc") is None and not Path("/usr/local/cuda/bin/nvcc").exists():
-        pytest.skip("no nvcc")
-    assert streamk_plan.main(["--sms", "0"]) == 2
-    assert "--sms" in capsys.readouterr().err
+def test_command_line_refuses_bad_numbers(capsys: pytest.CaptureFixture[str]):
+    for argv in (["--sms", "0"], ["--m", "1,-4"]):
+        with pytest.raises(SystemExit) as exit_info:
+            streamk_plan.main(argv)
+        assert exit_info.value.code == 2
+        assert "must be positive" in capsys.readouterr().err
     assert streamk_plan.main(["--tiles", "128by16"]) == 2
+    assert "must look like 128x16" in capsys.readouterr().err

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
+from pathlib import Path
 
 
 def positive(kind: type[int] | type[float]) -> Callable[[str], int | float]:
@@ -20,3 +21,22 @@ def positive(kind: type[int] | type[float]) -> Callable[[str], int | float]:
 
     parse.__name__ = f"positive {kind.__name__}"
     return parse
+
+
+def positive_ints(text: str) -> list[int]:
+    """A type= function for comma-separated positive integers (`1,16,64`)."""
+    parse = positive(int)
+    values = [int(parse(part.strip())) for part in text.split(",") if part.strip()]
+    if not values:
+        raise argparse.ArgumentTypeError(f"no numbers in {text!r}")
+    return values
+
+
+def add_out_option(parser: argparse.ArgumentParser, stem: str) -> None:
+    """`--out DIR` for the analysis tools that print a table unless told where to write."""
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help=f"folder for {stem}.json and {stem}.md (default: print the table)",
+    )

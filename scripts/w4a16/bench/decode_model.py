@@ -34,6 +34,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from w4a16.argtypes import add_out_option, positive_ints
 from w4a16.bench.ranking import tile_sizes
 from w4a16.bench.streamk_plan import load as load_streamk_plan
 from w4a16.bench.streamk_plan import workload
@@ -265,6 +266,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("bench_json", type=Path, help="a bench.json written by w4a16 bench")
     parser.add_argument(
         "--m",
+        type=positive_ints,
         default="1,16",
         help="comma-separated token counts whose rows are fitted (default 1,16)",
     )
@@ -287,15 +289,10 @@ def main(argv: list[str] | None = None) -> int:
         help="also project split-K times for this tactic's waves x k-blocks fit at the first "
         "--m (a lower bound: combining the partial sums is not charged)",
     )
-    parser.add_argument(
-        "--out",
-        type=Path,
-        default=None,
-        help="folder for decode_model.json and decode_model.md (default: print)",
-    )
+    add_out_option(parser, "decode_model")
     args = parser.parse_args(argv)
+    ms: list[int] = args.m
     try:
-        ms = [int(v) for v in args.m.split(",") if v.strip()]
         bench = json.loads(args.bench_json.read_text())
         found = fits(bench, ms, args.dtype, args.group)
     except (OSError, ValueError, UserError) as exc:

@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from w4a16 import paths, sources
+from w4a16.argtypes import add_out_option, positive, positive_ints
 from w4a16.bench import shapes
 from w4a16.errors import UserError
 
@@ -120,7 +121,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m w4a16.bench.streamk_plan", description=__doc__.split("\n\n")[0]
     )
-    parser.add_argument("--m", default="1,16,64", help="token counts (default 1,16,64)")
+    parser.add_argument(
+        "--m", type=positive_ints, default="1,16,64", help="token counts (default 1,16,64)"
+    )
     parser.add_argument(
         "--tiles",
         default=",".join(DEFAULT_TILES),
@@ -130,19 +133,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--clusters", default=",".join(CLUSTERS), help="cluster shapes (default 1x1,2x1)"
     )
-    parser.add_argument("--sms", type=int, default=132, help="SM count (H100 SXM: 132)")
+    parser.add_argument("--sms", type=positive(int), default=132, help="SM count (H100 SXM: 132)")
     parser.add_argument("--nvcc", default=None, help="nvcc to compile the tool with")
-    parser.add_argument(
-        "--out",
-        type=Path,
-        default=None,
-        help="folder for streamk_plan.json and streamk_plan.md (default: print)",
-    )
+    add_out_option(parser, "streamk_plan")
     args = parser.parse_args(argv)
+    ms: list[int] = args.m
     try:
-        if args.sms <= 0:
-            raise UserError("--sms must be positive")
-        ms = [int(v) for v in args.m.split(",") if v.strip()]
         tiles = [_pair(t, "a tile") for t in args.tiles.split(",") if t.strip()]
         clusters = [_pair(c, "a cluster") for c in args.clusters.split(",") if c.strip()]
         nvcc, _ = sources.locate_nvcc(args.nvcc)
