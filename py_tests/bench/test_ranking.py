@@ -86,3 +86,15 @@ def test_default_summary_over_the_synthetic_sweep():
     assert s["total_loss_us"] == pytest.approx(60.0)
     assert ranking.winners(audits) == {DEFAULT: 4, FAST: 4}
     assert ranking.default_summary([]) == {"problems": 0}
+
+
+def test_tactic_names_parse_back_to_the_tactic_space():
+    from w4a16.tactics import Tactic, all_tactics
+
+    for each in all_tactics():
+        assert Tactic.from_name(each.name) == each
+        assert Tactic.from_name(each.name + "_cudakernelflag") == each
+    for bad in ("cublas", "tile128x16x32_cluster1x1x1_coop", "tile64x16x64_cluster1x1x1_coop",
+                "tile128x16x64_cluster1x1x1_coopX"):
+        with pytest.raises(ValueError):
+            Tactic.from_name(bad)

@@ -109,4 +109,18 @@ def test_command_line_refuses_bad_numbers(capsys: pytest.CaptureFixture[str]):
         assert exit_info.value.code == 2
         assert "must be positive" in capsys.readouterr().err
     assert streamk_plan.main(["--tiles", "128by16"]) == 2
-    assert "must look like 128x16" in capsys.readouterr().err
+    assert "unknown tile(s) 128by16" in capsys.readouterr().err
+    assert streamk_plan.main(["--tiles", "64x16"]) == 2  # ping-pong: no stream-K scheduler
+    assert "no cooperative" in capsys.readouterr().err
+
+
+def test_tactics_come_from_the_tactic_space():
+    names = [t.name for t in streamk_plan.coop_tactics("128x16,128x256")]
+    assert names == [
+        "tile128x16x64_cluster1x1x1_coop",
+        "tile128x16x64_cluster2x1x1_coop",
+        "tile128x256x64_cluster1x1x1_coop",
+        "tile128x256x64_cluster2x1x1_coop",
+        "tile128x256x64_cluster1x2x1_coop",
+        "tile128x256x64_cluster2x2x1_coop",
+    ]

@@ -36,6 +36,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from w4a16.gtest.listing import list_cases
+
 # Plugins unrelated to the bridge that may be installed; they are not what is measured.
 UNRELATED = ("no:cacheprovider", "no:hypothesispytest", "no:benchmark", "no:randomly")
 
@@ -103,21 +105,8 @@ def _session(folder: Path, args: list[str], expect_passed: int | None) -> Callab
     return run
 
 
-def _case_names(binary: Path) -> list[str]:
-    listing = subprocess.run(
-        [str(binary), "--gtest_list_tests"], capture_output=True, text=True, check=True
-    ).stdout
-    names, suite = [], ""
-    for line in listing.splitlines():
-        if not line.startswith(" "):
-            suite = line.strip()
-        else:
-            names.append(suite + line.split("#")[0].strip())
-    return names
-
-
 def measure(binary: Path, work: Path, runs: int, pytest_cpp: bool) -> dict[str, float]:
-    names = _case_names(binary)
+    names = [case.name for case in list_cases(binary)]
     folders = {name: work / name for name in ("bridge", "per_case", "empty", "pytest_cpp")}
     for folder in folders.values():
         folder.mkdir(parents=True, exist_ok=True)
@@ -144,7 +133,9 @@ def measure(binary: Path, work: Path, runs: int, pytest_cpp: bool) -> dict[str, 
         warm_up()
     times = {
         "cases": float(len(names)),
-        "a_binary_alone": best_of(runs, lambda: subprocess.run([binary], capture_output=True)),
+        "a_binary_alone": best_of(
+            runs, lambda: subprocess.run([binary], capture_output=True, check=True)
+        ),
         "b_bridge": best_of(runs, bridge),
         "c_one_process_per_case": best_of(runs, per_case),
         "c0_bare_process_loop": best_of(1, bare_loop),

@@ -11,6 +11,7 @@ Naming follows the CUTLASS profiler's habit of spelling out the configuration:
 from __future__ import annotations
 
 import itertools
+import re
 from dataclasses import dataclass
 
 TILE_MS = (64, 128)
@@ -20,6 +21,8 @@ ACTIVATIONS = ("fp16", "bf16")
 QUANT_OPS = ("scale_only", "scale_zeros")
 # K tile is 128 bytes of activations: 64 elements of fp16 or bf16.
 TILE_K = 64
+# What `Tactic.name` writes; a suffix may follow (the bench's `_cudakernelflag` launches).
+_NAME = re.compile(rf"^tile(\d+)x(\d+)x{TILE_K}_cluster(\d+)x(\d+)x1_(?:coop|pingpong)(?:_|$)")
 
 
 def cluster_supported(tile_m: int, tile_n: int, cluster_m: int, cluster_n: int) -> bool:
@@ -59,6 +62,17 @@ class Tactic:
     @property
     def tile(self) -> str:
         return f"{self.tile_m}x{self.tile_n}"
+
+    @classmethod
+    def from_name(cls, name: str) -> Tactic:
+        """The inverse of `name`: `tile128x16x64_cluster2x1x1_coop` -> Tactic(128, 16, 2, 1)."""
+        match = _NAME.match(name)
+        if not match:
+            raise ValueError(f"not a tactic name: {name!r}")
+        tactic = cls(*(int(g) for g in match.groups()))
+        if not name.startswith(tactic.name):
+            raise ValueError(f"{name!r}: a {tactic.tile} tile runs the {tactic.schedule} kernel")
+        return tactic
 
 
 def all_tactics() -> list[Tactic]:

@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import re
 import sys
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -35,10 +34,10 @@ from pathlib import Path
 from typing import Any
 
 from w4a16.argtypes import add_out_option, positive_ints
-from w4a16.bench.ranking import tile_sizes
 from w4a16.bench.streamk_plan import load as load_streamk_plan
 from w4a16.bench.streamk_plan import workload
 from w4a16.errors import UserError
+from w4a16.tactics import TILE_K, Tactic
 
 WORK_KINDS = ("waves_x_kblocks", "kblocks_per_sm")
 
@@ -76,6 +75,11 @@ class Fit:
         )
 
 
+def kblock_dram_bytes(tactic: Tactic, group: int) -> int:
+    """Weights and scales one k-block of one tile reads; activations are shared through L2."""
+    return tactic.tile_m * TILE_K // 2 + tactic.tile_m * TILE_K * 2 // group
+
+
 def rows_of(
     problems: Iterable[Mapping[str, Any]], ms: Sequence[int], dtype: str, group: int | None
 ) -> dict[str, list[Row]]:
@@ -90,10 +94,8 @@ def rows_of(
         for t in p.get("tactics", []):
             if t.get("status") != "ok" or t.get("median_us") is None:
                 continue
-            a, b, tk = tile_sizes(str(t["tactic"]))
-            tiles = math.ceil(n / a) * math.ceil(m / b)
-            # Activations are shared by all tiles through L2; weights and scales are not.
-            kblock_bytes = a * tk // 2 + a * tk * 2 // g
+            tactic = Tactic.from_name(str(t["tactic"]))
+            tiles = math.ceil(n / tactic.tile_m) * math.ceil(m / tactic.tile_n)
             out[str(t["tactic"])].append(
                 Row(
                     p.get("label", "?"),
@@ -102,8 +104,8 @@ def rows_of(
                     k,
                     float(t["median_us"]),
                     tiles,
-                    k // tk,
-                    kblock_bytes,
+                    k // TILE_K,
+                    kblock_dram_bytes(tactic, g),
                 )
             )
     return dict(out)
@@ -119,11 +121,19 @@ def work_of(row: Row, kind: str, sms: int) -> float:
 
 def fit(tactic: str, rows: Sequence[Row], kind: str, sms: int) -> Fit | None:
     """Least-squares line through (work, time); None with fewer than 3 distinct works."""
-    return _line(tactic, kind, rows, [work_of(r, kind, sms) for r in rows], sms)
+    xs = [work_of(r, kind, sms) for r in rows]
+    return _line(tactic, kind, xs, [r.us for r in rows], [r.kblock_bytes for r in rows], sms)
 
 
-def _line(tactic: str, kind: str, rows: Sequence[Row], xs: Sequence[float], sms: int) -> Fit | None:
-    ys = [r.us for r in rows]
+def _line(
+    tactic: str,
+    kind: str,
+    xs: Sequence[float],
+    ys: Sequence[float],
+    kblock_bytes: Sequence[int],
+    sms: int,
+) -> Fit | None:
+    """The fit of time ys against work xs; the mean k-block bytes give the implied rate."""
     if len(set(xs)) < 3:
         return None
     mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
@@ -134,12 +144,12 @@ def _line(tactic: str, kind: str, rows: Sequence[Row], xs: Sequence[float], sms:
     ss_res = sum((y - q) ** 2 for y, q in zip(ys, predicted, strict=True))
     ss_tot = sum((y - my) ** 2 for y in ys)
     worst = max(abs(y - q) / y for y, q in zip(ys, predicted, strict=True))
-    kblock_bytes = sum(r.kblock_bytes for r in rows) / len(rows)
-    implied = sms * kblock_bytes / (slope * 1e-6) / 1e12 if slope > 0 else float("nan")
+    mean_bytes = sum(kblock_bytes) / len(kblock_bytes)
+    implied = sms * mean_bytes / (slope * 1e-6) / 1e12 if slope > 0 else float("nan")
     return Fit(
         tactic,
         kind,
-        len(rows),
+        len(xs),
         fixed,
         slope,
         1 - ss_res / ss_tot if ss_tot else 1.0,
@@ -206,9 +216,6 @@ def project_split_k(fitted: Fit, rows: Sequence[Row], sms: int) -> list[Projecti
     return out
 
 
-_CLUSTER = re.compile(r"_cluster(\d+)x(\d+)x\d+_")
-
-
 def fits_by_mode(
     bench: Mapping[str, Any], plan: Mapping[tuple, dict], ms: Sequence[int], dtype: str
 ) -> list[Fit]:
@@ -218,28 +225,37 @@ def fits_by_mode(
     distinct works is left out.
     """
     sms = int(bench.get("device", {}).get("sm_count") or 0)
+    # (tactic, mode) -> (work, time, k-block bytes) per row
     grouped: dict[tuple[str, str], list[tuple[float, float, int]]] = defaultdict(list)
     for p in bench.get("problems", []):
         if int(p["m"]) not in ms or p.get("dtype") != dtype:
             continue
         for t in p.get("tactics", []):
-            name = str(t["tactic"])
-            cluster = _CLUSTER.search(name)
-            if t.get("status") != "ok" or "_coop" not in name or cluster is None:
+            tactic = Tactic.from_name(str(t["tactic"]))
+            if t.get("status") != "ok" or tactic.schedule != "coop":
                 continue
-            a, b, tk = tile_sizes(name)
-            key = (p.get("label"), int(p["m"]), a, b, int(cluster.group(1)), int(cluster.group(2)))
+            key = (
+                p.get("label"),
+                int(p["m"]),
+                tactic.tile_m,
+                tactic.tile_n,
+                tactic.cluster_m,
+                tactic.cluster_n,
+            )
             row = plan.get(key)
             if row is None or row["sms"] != sms:
                 continue
-            g = int(p.get("group") or 128)
-            grouped[(name, row["mode"])].append(
-                (float(workload(row)[1]), float(t["median_us"]), a * tk // 2 + a * tk * 2 // g)
+            grouped[(str(t["tactic"]), row["mode"])].append(
+                (
+                    float(workload(row)[1]),
+                    float(t["median_us"]),
+                    kblock_dram_bytes(tactic, int(p.get("group") or 128)),
+                )
             )
     out = []
     for (name, mode), points in sorted(grouped.items()):
-        rows = [Row("", 0, 0, 0, us, 1, int(work), nbytes) for work, us, nbytes in points]
-        fitted = _line(name, f"busiest_sm_k_tiles[{mode}]", rows, [w for w, _, _ in points], sms)
+        xs, ys, nbytes = zip(*points, strict=True)
+        fitted = _line(name, f"busiest_sm_k_tiles[{mode}]", xs, ys, nbytes, sms)
         if fitted is not None:
             out.append(fitted)
     return out

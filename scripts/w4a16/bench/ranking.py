@@ -7,15 +7,14 @@ chosen - best, in microseconds and as a fraction of the best.
 
 from __future__ import annotations
 
-import re
 import statistics
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-Record = Mapping[str, Any]
+from w4a16.tactics import Tactic
 
-_TILE = re.compile(r"^tile(\d+)x(\d+)x(\d+)_")
+Record = Mapping[str, Any]
 
 
 def timed(tactics: Iterable[Record]) -> list[Record]:
@@ -24,19 +23,9 @@ def timed(tactics: Iterable[Record]) -> list[Record]:
     return sorted(ok, key=lambda t: (float(t["median_us"]), int(t["config_index"])))
 
 
-def tile_sizes(tactic: str) -> tuple[int, int, int]:
-    """`tile128x16x64_cluster2x1x1_coop` -> (128, 16, 64): along N (weights), M, and K."""
-    match = _TILE.match(tactic)
-    if not match:
-        raise ValueError(f"not a tactic name: {tactic!r}")
-    n_size, m_size, k_size = (int(g) for g in match.groups())
-    return n_size, m_size, k_size
-
-
 def tile_of(tactic: str) -> str:
     """`tile128x16x64_cluster2x1x1_coop` -> `128x16`."""
-    n_size, m_size, _ = tile_sizes(tactic)
-    return f"{n_size}x{m_size}"
+    return Tactic.from_name(tactic).tile
 
 
 def best_per_tile(tactics: Iterable[Record]) -> dict[str, Record]:

@@ -23,10 +23,10 @@ from w4a16 import paths, sources
 from w4a16.argtypes import add_out_option, positive, positive_ints
 from w4a16.bench import shapes
 from w4a16.errors import UserError
+from w4a16.tactics import TILE_K, Tactic, all_tactics, parse_tile_filter
 
 TOOL_SOURCE = Path(__file__).resolve().parents[3] / "cpp_tests/tools/streamk_decomposition.cu"
-DEFAULT_TILES = ("128x16", "128x32", "128x64", "128x256")
-CLUSTERS = ("1x1", "2x1")
+DEFAULT_TILES = "128x16,128x32,128x64,128x256"
 
 
 def build_tool(nvcc: Path, cutlass_include: Path, out_dir: Path) -> Path:
@@ -72,14 +72,15 @@ def decompose(
     return json.loads(proc.stdout)
 
 
-def _pair(text: str, what: str) -> tuple[int, int]:
-    try:
-        a, b = (int(x) for x in text.lower().split("x"))
-    except ValueError as exc:
-        raise UserError(f"{what} must look like 128x16, got {text!r}") from exc
-    if a <= 0 or b <= 0:
-        raise UserError(f"{what} must be positive, got {text!r}")
-    return a, b
+def coop_tactics(tile_spec: str) -> list[Tactic]:
+    """The cooperative tactics (all their clusters) of the tiles named, from the tactic space."""
+    tiles = parse_tile_filter(tile_spec)
+    chosen = [
+        t for t in all_tactics() if t.schedule == "coop" and (tiles is None or t.tile in tiles)
+    ]
+    if not chosen:
+        raise UserError(f"--tiles {tile_spec}: no cooperative (128-row) tile among them")
+    return chosen
 
 
 def load(path: Path) -> dict[tuple[str, int, int, int, int, int], dict]:
@@ -126,12 +127,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--tiles",
-        default=",".join(DEFAULT_TILES),
-        help="cooperative CTA tiles, N-rows x M-columns (default: "
-        f"{','.join(DEFAULT_TILES)}); the K depth is 64",
-    )
-    parser.add_argument(
-        "--clusters", default=",".join(CLUSTERS), help="cluster shapes (default 1x1,2x1)"
+        default=DEFAULT_TILES,
+        help="cooperative CTA tiles, N-rows x M-columns, each with every cluster shape "
+        f"TensorRT-LLM dispatches for it (default: {DEFAULT_TILES}; all: every 128-row tile)",
     )
     parser.add_argument("--sms", type=positive(int), default=132, help="SM count (H100 SXM: 132)")
     parser.add_argument("--nvcc", default=None, help="nvcc to compile the tool with")
@@ -139,19 +137,20 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     ms: list[int] = args.m
     try:
-        tiles = [_pair(t, "a tile") for t in args.tiles.split(",") if t.strip()]
-        clusters = [_pair(c, "a cluster") for c in args.clusters.split(",") if c.strip()]
+        chosen = coop_tactics(args.tiles)
         nvcc, _ = sources.locate_nvcc(args.nvcc)
         kernels = sources.locate_kernels(None, paths.cache_dir(), fetch=True)
         tool = build_tool(nvcc, kernels.cutlass_include, paths.build_dir("tools"))
         rows = []
-        total = len(ms) * len(tiles) * len(clusters) * len(shapes.shapes())
+        total = len(ms) * len(chosen) * len(shapes.shapes())
         for shape in shapes.shapes():
             for m in ms:
-                for tn, tm in tiles:
-                    for cn, cm in clusters:
-                        row = decompose(tool, m, shape.n, shape.k, (tn, tm, 64), (cn, cm), args.sms)
-                        rows.append({"label": shape.label, **row})
+                for t in chosen:
+                    tile = (t.tile_m, t.tile_n, TILE_K)
+                    row = decompose(
+                        tool, m, shape.n, shape.k, tile, (t.cluster_m, t.cluster_n), args.sms
+                    )
+                    rows.append({"label": shape.label, **row})
             print(f"[streamk_plan] {len(rows)}/{total}", file=sys.stderr, flush=True)
     except (UserError, ValueError) as exc:
         print(f"streamk_plan: {exc}", file=sys.stderr)
