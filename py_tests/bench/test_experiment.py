@@ -50,6 +50,22 @@ def test_plan_is_checked(tmp_path: Path) -> None:
                              Path("/"))
     with pytest.raises(UserError, match="unknown shapes"):
         experiment.load_plan(_plan(tmp_path, shapes=["gpt/x"]), Path("/"))
+    typo = [{"name": "x", "binary": "a", "tactics": "tile64x16x64_cluster1x1x1_coop"}]
+    with pytest.raises(UserError, match="runs the pingpong kernel"):
+        experiment.load_plan(_plan(tmp_path, variants=typo), Path("/"))
+
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize("plan", sorted((REPO / "reports/h100/issue8_decode").glob("plan_*.json")),
+                         ids=lambda p: p.name)
+def test_committed_plans_load(plan: Path) -> None:
+    """The plans waiting for a GPU session must not fail there on a typo."""
+    exp = experiment.load_plan(plan, REPO)
+    assert exp.variants and exp.shapes
+    for v in exp.variants:
+        assert v.binary.is_relative_to(REPO / "build"), v.binary
 
 
 def test_table_compares_each_variant_with_the_first() -> None:

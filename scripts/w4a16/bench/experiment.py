@@ -35,6 +35,7 @@ from w4a16.bench import binary, roofline, shapes
 from w4a16.bench.timing import Plan
 from w4a16.cli import run_guarded
 from w4a16.errors import UserError
+from w4a16.tactics import Tactic
 
 
 @dataclass(frozen=True)
@@ -79,7 +80,14 @@ def load_plan(path: Path, root: Path) -> Experiment:
         if bad:
             raise UserError(f"variant {v['name']!r}: only W4A16_X_* knobs allowed, got {bad}")
         ms = tuple(int(m) for m in v["m"]) if "m" in v else None
-        variants.append(Variant(v["name"], bins[v["binary"]], env, v.get("tactics", "all"), ms))
+        picked = v.get("tactics", "all")
+        if picked != "all":
+            for name in picked.split(","):
+                try:
+                    Tactic.from_name(name)
+                except ValueError as e:
+                    raise UserError(f"variant {v['name']!r}: {e}") from None
+        variants.append(Variant(v["name"], bins[v["binary"]], env, picked, ms))
     if not variants:
         raise UserError(f"plan {path} has no variants")
     names = [v.name for v in variants]
