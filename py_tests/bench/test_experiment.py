@@ -123,6 +123,17 @@ def test_run_tags_records_and_passes_knobs(tmp_path: Path) -> None:
     assert sum(1 for _ in (tmp_path / "out" / "records.jsonl").open()) == len(records)
 
 
+def test_main_writes_summary_table_and_plot(tmp_path: Path) -> None:
+    pytest.importorskip("matplotlib")
+    out = tmp_path / "out"
+    assert experiment.main(["--plan", str(_plan(tmp_path)), "--out", str(out)]) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert {(b["variant"], b["m"]) for b in summary["best"]} == {("base", 1), ("base", 16),
+                                                                  ("knob", 16)}
+    assert "knob" in (out / "table.txt").read_text()
+    assert (out / "variants.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
 def test_target_table_states_speedup_and_floor_fraction() -> None:
     exp = experiment.Experiment([experiment.Variant("base", Path("a"))],
                                 experiment.shapes.shapes(["llama2-70b"], ["o"]), (16,), "fp16",

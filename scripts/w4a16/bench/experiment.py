@@ -5,9 +5,10 @@ A plan (JSON) names bench binaries built from different sources (`w4a16 build
 settings, the tactics to time. Every variant runs on the same shapes and token counts, one
 after the other on the same GPU, so the differences between them are what the issue-8
 report compares. Output: `records.jsonl` (the binary's tactic records, tagged with the
-variant), `summary.json`, and a table of the best time per (shape, M) and variant, printed
-last. With `"baselines": true` the same run also measures the roofline and times cuBLAS
-(torch) on every (shape, M), and a second table gives each variant's speedup over cuBLAS and
+variant), `summary.json`, `variants.png` (each variant's best time against M, one panel per
+shape), and a table of the best time per (shape, M) and variant, printed last. With
+`"baselines": true` the same run also measures the roofline and times cuBLAS (torch) on
+every (shape, M), and a second table gives each variant's speedup over cuBLAS and
 fraction of the memory/compute floor: the numbers issue 8's targets are stated in.
 
 Plan format::
@@ -31,7 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from w4a16.bench import binary, roofline, shapes
+from w4a16.bench import binary, plots, roofline, shapes
 from w4a16.bench.timing import Plan
 from w4a16.cli import run_guarded
 from w4a16.errors import UserError
@@ -251,6 +252,11 @@ def main(argv: list[str] | None = None) -> int:
         if base is not None:
             text += "\n\n" + target_table(exp, best, base)
         (args.out / "table.txt").write_text(text + "\n")
+        try:
+            plots.plot_variants(summary["best"], [v.name for v in exp.variants],
+                                base["cublas"] if base else None, args.out / plots.VARIANTS_PNG)
+        except UserError as e:  # the numbers are written; a missing plotting library is not fatal
+            print(f"[experiment] no plot: {e}", file=sys.stderr)
         print(text)
         return 0
 

@@ -126,3 +126,32 @@ def write_plots(problems: Sequence[Mapping[str, Any]], out_dir: Path) -> list[Pa
         return []
     return [plot_speedup(problems, out_dir / SPEEDUP_PNG),
             plot_floor_fraction(problems, out_dir / FLOOR_PNG)]
+
+
+VARIANTS_PNG = "variants.png"
+
+
+def plot_variants(best: Sequence[Mapping[str, Any]], variants: Sequence[str],
+                  cublas: Sequence[Mapping[str, Any]] | None, path: Path) -> Path:
+    """An experiment's before/after picture: the best time of each variant against M, one
+    panel per shape, cuBLAS dotted when the run measured it. `best` holds the summary's
+    rows (label, m, variant, median_us); colours follow `variants`, so they match across
+    panels even where a variant ran on fewer token counts."""
+    plt = _pyplot()
+    labels = _labels(best)
+    fig, axes = _figure(plt, labels)
+    for ax, label in zip(axes, labels, strict=True):
+        for i, name in enumerate(variants):
+            points = sorted((int(b["m"]), float(b["median_us"])) for b in best
+                            if b["label"] == label and b["variant"] == name)
+            if points:
+                xs, ys = zip(*points, strict=True)
+                ax.plot(xs, ys, "-", color=f"C{i}", marker=".", label=name)
+        reference = sorted((int(c["m"]), float(c["median_us"])) for c in cublas or ()
+                           if c["label"] == label and c.get("median_us") is not None)
+        if reference:
+            xs, ys = zip(*reference, strict=True)
+            ax.plot(xs, ys, ":", color="gray", marker=".", label="cuBLAS")
+        ax.set_yscale("log")
+        _panel(ax, label, "best median (us)")
+    return _save(fig, plt, "Best tactic of each variant (same GPU, same run)", path)
