@@ -104,6 +104,18 @@ def test_ncu_csv_is_parsed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
     assert out["units"]["gpu__time_duration.sum"] == "nsecond"
 
 
+def test_profile_refuses_bad_tactics_and_token_counts(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bench = tmp_path / "bench"
+    bench.write_text("")
+    common = ["--binary", f"b={bench}", "--out", str(tmp_path / "out"), "--no-sass"]
+    assert profile.main([*common, "--tactics", "tile64x16x64_cluster1x1x1_cop"]) != 0
+    assert "not a tactic name" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+    with pytest.raises(SystemExit):
+        profile.main([*common, "--m", "1,0"])
+
+
 def test_kernel_fields_read_schedule_and_stages() -> None:
     name = ("_ZN7cutlass13device_kernelINS_4gemm6kernel13GemmUniversalIN4cute5tupleIJiiiiEEENS1_"
             "10collective24CollectiveMmaInterleavedINS1_49MainloopSm90TmaGmmaRmemAWarpSpecialized"

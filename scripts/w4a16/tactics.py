@@ -114,6 +114,20 @@ def parse_tile_filter(spec: str | None) -> set[str] | None:
     return tiles
 
 
+def parse_tactic_names(spec: str) -> list[str]:
+    """`"tile64x16x64_cluster1x1x1_pingpong,..."` -> the names, each checked by
+    `Tactic.from_name`, so a typo is refused before a GPU run is spent on it; "" gives []."""
+    from w4a16.errors import UserError
+
+    names = [s.strip() for s in spec.split(",") if s.strip()]
+    for name in names:
+        try:
+            Tactic.from_name(name)
+        except ValueError as e:
+            raise UserError(str(e)) from None
+    return names
+
+
 def select(
     tiles: set[str] | None = None,
     activations: tuple[str, ...] = ACTIVATIONS,

@@ -36,7 +36,7 @@ from w4a16.bench import binary, plots, roofline, shapes
 from w4a16.bench.timing import Plan
 from w4a16.cli import run_guarded
 from w4a16.errors import UserError
-from w4a16.tactics import Tactic
+from w4a16.tactics import parse_tactic_names
 
 
 @dataclass(frozen=True)
@@ -83,11 +83,10 @@ def load_plan(path: Path, root: Path) -> Experiment:
         ms = tuple(int(m) for m in v["m"]) if "m" in v else None
         picked = v.get("tactics", "all")
         if picked != "all":
-            for name in picked.split(","):
-                try:
-                    Tactic.from_name(name)
-                except ValueError as e:
-                    raise UserError(f"variant {v['name']!r}: {e}") from None
+            try:
+                parse_tactic_names(picked)
+            except UserError as e:
+                raise UserError(f"variant {v['name']!r}: {e}") from None
         variants.append(Variant(v["name"], bins[v["binary"]], env, picked, ms))
     if not variants:
         raise UserError(f"plan {path} has no variants")
@@ -210,7 +209,6 @@ def _run_job(exp: Experiment, v: Variant, s: shapes.WeightShape, out: Path, raw:
     """One variant on one shape: its tactic records, tagged, into `records` and `raw`."""
     cmd = binary.command(v.binary, s, exp.ms_of(v), exp.dtype, shapes.GROUP, shapes.QUANT,
                          exp.plan, v.tactics)
-
 
     def keep(record: dict[str, Any]) -> None:
         if record.get("record") == "tactic":

@@ -30,8 +30,10 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from w4a16.argtypes import positive_ints
 from w4a16.cli import run_guarded
 from w4a16.errors import UserError
+from w4a16.tactics import parse_tactic_names
 
 METRICS = (
     "gpu__time_duration.sum",
@@ -158,13 +160,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", type=Path, required=True, help="folder for the JSON and raw CSV")
     p.add_argument("--n", type=int, default=8192, help="weight N for ncu (default 8192)")
     p.add_argument("--k", type=int, default=8192, help="weight K for ncu (default 8192)")
-    p.add_argument("--m", default="1,16,64", help="token counts for ncu (default 1,16,64)")
+    p.add_argument("--m", type=positive_ints, default="1,16,64",
+                   help="token counts for ncu (default 1,16,64)")
     p.add_argument("--tactics", default="", help="comma-separated tactic names for ncu "
                    "(names as w4a16SM90Bench --list prints them); empty: no ncu")
     p.add_argument("--no-sass", action="store_true", help="skip the cuobjdump counts")
     args = p.parse_args(argv)
 
     def go(_: argparse.Namespace) -> int:
+        tactics = parse_tactic_names(args.tactics)
         bins = {}
         for item in args.binary:
             name, _, path = item.partition("=")
@@ -182,10 +186,9 @@ def main(argv: list[str] | None = None) -> int:
                     print(f"{name:<10}{kernel_fields(k['kernel'])[:21]:<22}"
                           f"{','.join(k['accumulators'])[:13]:<14}"
                           + "".join(f"{k['ops'].get(o, 0):>10}" for o in SASS_OPS[:8]))
-        tactics = [t for t in args.tactics.split(",") if t]
         results = []
         for name, b in bins.items():
-            for m in (int(x) for x in args.m.split(",") if x):
+            for m in args.m:
                 for t in tactics:
                     raw = args.out / f"ncu_{name}_m{m}_{t}.csv"
                     try:
