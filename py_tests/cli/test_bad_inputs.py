@@ -60,7 +60,7 @@ def test_missing_nvcc(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         sources.locate_nvcc(str(tmp_path / "nvcc"))
     monkeypatch.delenv("CUDACXX", raising=False)
     monkeypatch.setattr(sources.shutil, "which", lambda name: None)
-    monkeypatch.setattr(sources, "NVCC_FALLBACK", str(tmp_path / "no-cuda" / "nvcc"))
+    monkeypatch.setattr(sources, "CUDA_BIN", tmp_path / "no-cuda")
     with pytest.raises(UserError, match="nvcc not found"):
         sources.locate_nvcc(None)
 

@@ -13,7 +13,6 @@ import argparse
 import json
 import os
 import random
-import shutil
 import subprocess
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -22,6 +21,7 @@ from pathlib import Path
 
 from w4a16 import paths
 from w4a16.errors import UserError
+from w4a16.sources import cuda_tool
 
 
 @dataclass
@@ -113,9 +113,9 @@ def find_sanitizer(explicit: str | None) -> str:
         if not Path(explicit).is_file():
             raise UserError(f"--sanitizer {explicit}: compute-sanitizer not found there")
         return explicit
-    for cand in (shutil.which("compute-sanitizer"), "/usr/local/cuda/bin/compute-sanitizer"):
-        if cand and Path(cand).is_file():
-            return cand
+    found = cuda_tool("compute-sanitizer")
+    if found:
+        return found
     raise UserError("compute-sanitizer not found: install the CUDA toolkit or pass --sanitizer")
 
 

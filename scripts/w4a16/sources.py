@@ -254,13 +254,22 @@ def cutlass_version(include: Path) -> str:
 # ---- toolchain -----------------------------------------------------------------------------
 
 
-NVCC_FALLBACK = "/usr/local/cuda/bin/nvcc"
+CUDA_BIN = Path("/usr/local/cuda/bin")
+
+
+def cuda_tool(name: str) -> str | None:
+    """A CUDA toolkit program (nvcc, ncu, cuobjdump, compute-sanitizer): PATH first, then the
+    toolkit's default bin folder, which is not always on PATH where the GPU is."""
+    for cand in (shutil.which(name), CUDA_BIN / name):
+        if cand and Path(cand).is_file() and os.access(cand, os.X_OK):
+            return str(cand)
+    return None
 
 
 def locate_nvcc(explicit: str | None) -> tuple[Path, str]:
     if explicit and not (Path(explicit).is_file() and os.access(explicit, os.X_OK)):
         raise UserError(f"--nvcc {explicit} is not an executable file")
-    candidates = [explicit, os.environ.get("CUDACXX"), shutil.which("nvcc"), NVCC_FALLBACK]
+    candidates = [explicit, os.environ.get("CUDACXX"), cuda_tool("nvcc")]
     for cand in candidates:
         if cand and Path(cand).is_file() and os.access(cand, os.X_OK):
             out = subprocess.run([cand, "--version"], capture_output=True, text=True).stdout

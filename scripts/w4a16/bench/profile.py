@@ -23,7 +23,6 @@ import csv
 import io
 import json
 import re
-import shutil
 import subprocess
 import sys
 from collections import Counter
@@ -33,6 +32,7 @@ from typing import Any
 from w4a16.argtypes import positive_ints
 from w4a16.cli import run_guarded
 from w4a16.errors import UserError
+from w4a16.sources import CUDA_BIN, cuda_tool
 from w4a16.tactics import parse_tactic_names
 
 METRICS = (
@@ -63,10 +63,11 @@ SASS_OPS = ("HGMMA", "WARPGROUP.ARRIVE", "WARPGROUP.DEPBAR", "CALL", "RET", "LDL
 
 
 def _tool(name: str) -> str:
-    found = shutil.which(name)
+    found = cuda_tool(name)
     if found is None:
-        raise UserError(f"{name} not found on PATH (it ships with the CUDA toolkit / Nsight "
-                        "Compute; the GPU machine has it, the CPU machine may not)")
+        raise UserError(f"{name} not found on PATH or in {CUDA_BIN} (it ships with the CUDA "
+                        "toolkit / Nsight Compute; the GPU machine has it, the CPU machine may "
+                        "not)")
     return found
 
 
