@@ -98,3 +98,56 @@ def test_tactic_names_parse_back_to_the_tactic_space():
                 "tile128x16x64_cluster1x1x1_coopX"):
         with pytest.raises(ValueError):
             Tactic.from_name(bad)
+
+
+def _shapes(times: dict[str, dict[str, float | None]], m: int = 16) -> list[dict]:
+    """One problem per layer at one M; times[layer][tactic] (None: not compiled)."""
+    out = []
+    for layer, by_tactic in times.items():
+        p = synthetic.problem("llama3-8b", layer, 4096, 4096, m, "fp16", 1.0, 1.0, 20.0)
+        p["tactics"] = [tactic(i, name, us) if us is not None else
+                        tactic(i, name, None, "not_compiled")
+                        for i, (name, us) in enumerate(by_tactic.items())]
+        out.append(p)
+    return out
+
+
+def test_held_out_table_is_learned_without_the_problem_it_scores():
+    other = "tile64x64x64_cluster1x1x1_pingpong"
+    problems = _shapes({
+        "o": {DEFAULT: 10.0, FAST: 12.0, other: 30.0},
+        "qkv": {DEFAULT: 20.0, FAST: 24.0, other: 40.0},
+        # FAST wins here, but the other two shapes vote for DEFAULT: this shape pays 10%.
+        "down": {DEFAULT: 11.0, FAST: 10.0, other: 40.0},
+    })
+    picks = ranking.held_out_picks(problems)
+    assert [p["tactic"] for p in picks] == [DEFAULT, DEFAULT, DEFAULT]
+    assert [p["trained_on"] for p in picks] == [2, 2, 2]
+    assert picks[0]["loss"] == 0.0 and picks[1]["loss"] == 0.0
+    assert picks[2]["loss"] == pytest.approx(0.1) and picks[2]["loss_us"] == pytest.approx(1.0)
+
+
+def test_held_out_table_uses_the_geometric_mean_and_needs_a_time_on_every_shape():
+    other = "tile64x64x64_cluster1x1x1_pingpong"
+    problems = _shapes({
+        # Scored shape: FAST 2% off, DEFAULT 4x off.
+        "o": {DEFAULT: 40.0, FAST: 10.2, other: 10.0},
+        # Training: `other` is best on one shape but not compiled on the other, so it is out;
+        # FAST (slowdowns 1.1, 1.0) beats DEFAULT (1.0, 2.0) on the geometric mean.
+        "qkv": {DEFAULT: 10.0, FAST: 11.0, other: 9.0},
+        "down": {DEFAULT: 20.0, FAST: 10.0, other: None},
+    })
+    pick = ranking.held_out_picks(problems)[0]
+    assert pick["tactic"] == FAST and pick["trained_on"] == 2
+    assert pick["loss"] == pytest.approx(0.02)
+
+
+def test_held_out_table_is_none_for_a_problem_alone_at_its_m_and_dtype():
+    problems = _shapes({"o": {DEFAULT: 10.0, FAST: 12.0}, "qkv": {DEFAULT: 9.0, FAST: 8.0}})
+    problems[1]["m"] = 32
+    bf16 = _shapes({"down": {DEFAULT: 10.0, FAST: 12.0}})
+    bf16[0]["dtype"] = "bf16"
+    assert ranking.held_out_picks(problems + bf16) == [None, None, None]
+    # Same shape twice at one M (e.g. a repeated run) does not train on itself.
+    twice = _shapes({"o": {DEFAULT: 10.0, FAST: 12.0}}) * 2
+    assert ranking.held_out_picks(twice) == [None, None]

@@ -50,8 +50,12 @@ def test_markdown_has_the_roofline_the_audit_and_the_rows(tmp_path):
 
 def test_markdown_per_m_winners():
     md = report.markdown(report.refresh(synthetic.doc()))
-    assert f"| 1 | `{synthetic.DEFAULT}` | 4/4 | 0% |" in md
-    assert f"| 256 | `{synthetic.FAST}` | 4/4 | 60% |" in md
+    # Each shape's table entry is learned from the other shape, which has the same winner.
+    assert f"| 1 | `{synthetic.DEFAULT}` | 4/4 | 0% | 0% | 0% |" in md
+    assert f"| 256 | `{synthetic.FAST}` | 4/4 | 60% | 0% | 0% |" in md
+    assert ("a static (M, dtype) table, each entry learned from the other shapes only (the pick "
+            "a heuristic without profiling could hard-code): within 5% of the best on 8 of 8 "
+            "problems; median loss 0%, worst 0%") in md
 
 
 def test_report_only_rebuilds_everything_without_a_gpu(tmp_path, capsys):

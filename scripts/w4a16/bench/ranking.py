@@ -107,3 +107,46 @@ def default_summary(audits: Sequence[Record]) -> dict[str, Any]:
         "total_loss_us": sum(a["default_loss_us"] for a in audits
                              if a.get("default_loss_us") is not None),
     }
+
+
+def _shape(problem: Record) -> tuple[Any, ...]:
+    return problem.get("model"), problem.get("layer"), problem.get("n"), problem.get("k")
+
+
+def held_out_picks(problems: Sequence[Record]) -> list[dict[str, Any] | None]:
+    """What a static M-bucket table would pick for each problem, learned without it.
+
+    This prices the heuristic candidate of the decode issue without a GPU: a table keyed by
+    (M, dtype) that names one tactic, as a patched heuristic could hard-code it. For each
+    problem the table entry is learned from the *other* shapes at the same M and dtype (the
+    tactic timed on all of them with the lowest geometric-mean slowdown against each one's
+    best) and then scored on this problem, so no problem is scored by a table fitted to it.
+    None where no other shape at that M and dtype was timed.
+    """
+    groups: dict[tuple[Any, Any], list[int]] = {}
+    for i, p in enumerate(problems):
+        groups.setdefault((p.get("m"), p.get("dtype")), []).append(i)
+    out: list[dict[str, Any] | None] = []
+    for p in problems:
+        others = [problems[j] for j in groups[(p.get("m"), p.get("dtype"))]
+                  if _shape(problems[j]) != _shape(p)]
+        slowdowns: dict[str, list[float]] = {}
+        trained = 0
+        for q in others:
+            ranked = timed(q.get("tactics", []))
+            if not ranked:
+                continue
+            trained += 1
+            best = float(ranked[0]["median_us"])
+            for t in ranked:
+                slowdowns.setdefault(str(t["tactic"]), []).append(float(t["median_us"]) / best)
+        common = {name: s for name, s in slowdowns.items() if len(s) == trained}
+        if not trained or not common:
+            out.append(None)
+            continue
+        pick = min(common, key=lambda name: (statistics.geometric_mean(common[name]), name))
+        ranked = timed(p.get("tactics", []))
+        best_us = float(ranked[0]["median_us"]) if ranked else None
+        loss_us, frac = loss(time_of(p.get("tactics", []), pick), best_us)
+        out.append({"tactic": pick, "trained_on": trained, "loss_us": loss_us, "loss": frac})
+    return out

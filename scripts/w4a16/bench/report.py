@@ -24,8 +24,15 @@ Doc = dict[str, Any]
 
 def refresh(doc: Doc) -> Doc:
     """(Re)compute every problem's `analysis` from its records and doc['machine']."""
-    for problem in doc.get("problems", []):
+    problems = doc.get("problems", [])
+    for problem in problems:
         problem["analysis"] = analysis.analyse(problem, doc["machine"])
+    for problem, pick in zip(problems, ranking.held_out_picks(problems), strict=True):
+        problem["analysis"].update({
+            "table_tactic": pick and pick["tactic"],
+            "table_loss_us": pick and pick["loss_us"],
+            "table_loss": pick and pick["loss"],
+        })
     return doc
 
 
@@ -108,6 +115,13 @@ def _audit(problems: Sequence[Mapping[str, Any]]) -> list[str]:
             f"{s['problems']} problems, within 5% on {s['within_5pct']}; median loss "
             f"{_pct(s['median_loss'])}, worst {_pct(s['worst_loss'])} ({s['worst_problem']}); "
             f"{s['total_loss_us']:.0f} us lost summed over all problems")
+    table = [a["table_loss"] for a in audits if a.get("table_loss") is not None]
+    if table:
+        out.append(
+            f"* a static (M, dtype) table, each entry learned from the other shapes only (the "
+            f"pick a heuristic without profiling could hard-code): within 5% of the best on "
+            f"{sum(x <= 0.05 for x in table)} of {len(table)} problems; median loss "
+            f"{_pct(statistics.median(table))}, worst {_pct(max(table))}")
     statuses = Counter(a.get("estimate_status") for a in audits)
     if statuses.get("ok"):
         agree = sum(a.get("estimate_tactic") == a.get("best_tactic") for a in audits)
@@ -128,9 +142,13 @@ def _audit(problems: Sequence[Mapping[str, Any]]) -> list[str]:
     for m in sorted(by_m):
         wins = ranking.winners(by_m[m]).most_common(1)[0]
         losses = [a["default_loss"] for a in by_m[m] if a.get("default_loss") is not None]
+        table = [a["table_loss"] for a in by_m[m] if a.get("table_loss") is not None]
         rows.append([str(m), f"`{wins[0]}`", f"{wins[1]}/{len(by_m[m])}",
-                     _pct(statistics.median(losses) if losses else None)])
-    out += _table(["M", "most often fastest", "wins", "median loss of default"], rows)
+                     _pct(statistics.median(losses) if losses else None),
+                     _pct(statistics.median(table) if table else None),
+                     _pct(max(table) if table else None)])
+    out += _table(["M", "most often fastest", "wins", "median loss of default",
+                   "median loss of the held-out table", "worst"], rows)
     out += ["", "Fastest tactic, counted over all problems:", ""]
     out += _table(["tactic", "wins"],
                   ([f"`{t}`", str(c)] for t, c in ranking.winners(audits).most_common()))
