@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from patch_helpers import git
+from w4a16 import paths, sources
 from w4a16.errors import UserError
 from w4a16.patches import overlay
 
@@ -98,3 +99,19 @@ def test_overlay_mirrors_include_folders_it_has_files_under(tmp_path: Path) -> N
     first = overlay.overlay_includes(ov, "flashinfer-cache", data,
                                      [ext_inc, other_inc, tmp_path / "elsewhere"])
     assert first == [ov, ov / "tensorrt_llm" / "cutlass_extensions" / "include"]
+
+
+EXPERIMENTS = sorted((overlay.SLICE_PATCHES.parent / "experiments").glob("*.patch"))
+
+
+@pytest.mark.parametrize("patch", EXPERIMENTS, ids=[p.stem for p in EXPERIMENTS])
+def test_experiment_patches_apply_to_the_real_slice_after_the_fixes(tmp_path: Path,
+                                                                   patch: Path) -> None:
+    """The issue-8 candidates must still apply when a GPU session finally builds them."""
+    try:
+        kernels = sources.locate_kernels(None, paths.cache_dir(), fetch=False)
+    except UserError as exc:
+        pytest.skip(f"the kernel sources are not here: {exc}")
+    _, applied = overlay.build_overlay(kernels.kind, kernels.root, tmp_path / "ov", "all",
+                                       [patch])
+    assert applied[-1] == patch.name
