@@ -14,6 +14,8 @@ import itertools
 import re
 from dataclasses import dataclass
 
+from w4a16.errors import UserError
+
 TILE_MS = (64, 128)
 TILE_NS = (16, 32, 64, 128, 256)
 CLUSTERS = ((1, 1), (2, 1), (1, 2), (2, 2))
@@ -117,8 +119,6 @@ def parse_tile_filter(spec: str | None) -> set[str] | None:
 def parse_tactic_names(spec: str) -> list[str]:
     """`"tile64x16x64_cluster1x1x1_pingpong,..."` -> the names, each checked by
     `Tactic.from_name`, so a typo is refused before a GPU run is spent on it; "" gives []."""
-    from w4a16.errors import UserError
-
     names = [s.strip() for s in spec.split(",") if s.strip()]
     for name in names:
         try:

@@ -113,6 +113,15 @@ def _shape(problem: Record) -> tuple[Any, ...]:
     return problem.get("model"), problem.get("layer"), problem.get("n"), problem.get("k")
 
 
+def _slowdowns(problem: Record) -> dict[str, float]:
+    """Each timed tactic's time over the problem's best ({} where nothing was timed)."""
+    ranked = timed(problem.get("tactics", []))
+    if not ranked:
+        return {}
+    best = float(ranked[0]["median_us"])
+    return {str(t["tactic"]): float(t["median_us"]) / best for t in ranked}
+
+
 def held_out_picks(problems: Sequence[Record]) -> list[dict[str, Any] | None]:
     """What a static M-bucket table would pick for each problem, learned without it.
 
@@ -123,30 +132,23 @@ def held_out_picks(problems: Sequence[Record]) -> list[dict[str, Any] | None]:
     best) and then scored on this problem, so no problem is scored by a table fitted to it.
     None where no other shape at that M and dtype was timed.
     """
+    slowdowns = [_slowdowns(p) for p in problems]
     groups: dict[tuple[Any, Any], list[int]] = {}
     for i, p in enumerate(problems):
         groups.setdefault((p.get("m"), p.get("dtype")), []).append(i)
     out: list[dict[str, Any] | None] = []
     for p in problems:
-        others = [problems[j] for j in groups[(p.get("m"), p.get("dtype"))]
-                  if _shape(problems[j]) != _shape(p)]
-        slowdowns: dict[str, list[float]] = {}
-        trained = 0
-        for q in others:
-            ranked = timed(q.get("tactics", []))
-            if not ranked:
-                continue
-            trained += 1
-            best = float(ranked[0]["median_us"])
-            for t in ranked:
-                slowdowns.setdefault(str(t["tactic"]), []).append(float(t["median_us"]) / best)
-        common = {name: s for name, s in slowdowns.items() if len(s) == trained}
-        if not trained or not common:
+        trained = [slowdowns[j] for j in groups[(p.get("m"), p.get("dtype"))]
+                   if slowdowns[j] and _shape(problems[j]) != _shape(p)]
+        common = set.intersection(*(set(s) for s in trained)) if trained else set()
+        if not common:
             out.append(None)
             continue
-        pick = min(common, key=lambda name: (statistics.geometric_mean(common[name]), name))
+        pick = min(common, key=lambda name: (
+            statistics.geometric_mean([s[name] for s in trained]), name))
         ranked = timed(p.get("tactics", []))
         best_us = float(ranked[0]["median_us"]) if ranked else None
         loss_us, frac = loss(time_of(p.get("tactics", []), pick), best_us)
-        out.append({"tactic": pick, "trained_on": trained, "loss_us": loss_us, "loss": frac})
+        out.append({"tactic": pick, "trained_on": len(trained), "loss_us": loss_us,
+                    "loss": frac})
     return out
