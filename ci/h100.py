@@ -1,7 +1,8 @@
 """Run named evidence-gathering steps on the GPU machine and keep their raw output.
 
 Each step's exact command line is appended to OUT/COMMANDS.md next to the files it writes,
-so every committed GPU number has its command beside it. Steps run in the order given:
+so every committed GPU number has its command beside it, and OUT/binaries.json holds the
+SHA-256 of every binary the call runs (see w4a16.fingerprint). Steps run in the order given:
 
   build      full slim build (all 84 instantiations), no run
   relink     the same, linking build/launchers/libw4a16_launchers.a (carried from an earlier
@@ -97,6 +98,13 @@ def main() -> int:
     def run(out: Path, name: str, cmd: list[str], timeout: float) -> int:
         return run_step(out, name, cmd, timeout, binary)
 
+    # First, the hashes of the binaries this call runs, to match against the build_info.json
+    # of the CPU-machine build each was carried from.
+    plan_bins = json.loads(args.plan.read_text())["binaries"] if args.plan else {}
+    codes["fingerprint"] = run(out, "fingerprint", [
+        py, "-m", "w4a16.fingerprint", "--out", str(out / "binaries.json"),
+        f"test={binary}", *(f"{k}={REPO / v}" for k, v in plan_bins.items())], 60)
+
     for step in args.steps:
         if step == "build":
             codes[step] = run(out, "build", [*w4a16, "build", "--no-run", "--offline",
@@ -139,11 +147,11 @@ def main() -> int:
                     py, "-m", "w4a16.bench.experiment", "--plan", str(args.plan),
                     "--out", str(out / "experiment")], 580)
             else:
-                bins = json.loads(args.plan.read_text())["binaries"]
                 codes[step] = run(out, "profile", [
                     py, "-m", "w4a16.bench.profile", "--out", str(out / "profile"),
                     "--tactics", args.profile_tactics,
-                    *(x for k, v in bins.items() for x in ("--binary", f"{k}={REPO / v}"))], 580)
+                    *(x for k, v in plan_bins.items() for x in ("--binary", f"{k}={REPO / v}"))],
+                    580)
     print("\n[h100] summary: " + ", ".join(f"{k}={v}" for k, v in codes.items()), flush=True)
     return 0
 

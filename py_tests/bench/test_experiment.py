@@ -3,6 +3,7 @@ on the CPU: plans, the fake bench binary, and canned tool output."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import sys
@@ -143,6 +144,10 @@ def test_main_writes_summary_table_and_plot(tmp_path: Path) -> None:
     assert {(b["variant"], b["m"]) for b in summary["best"]} == {("base", 1), ("base", 16),
                                                                   ("knob", 16)}
     assert "knob" in (out / "table.txt").read_text()
+    wrapper = tmp_path / "bench"  # both binaries of _plan
+    assert summary["binaries"] == {str(wrapper): {
+        "path": str(wrapper), "bytes": wrapper.stat().st_size,
+        "sha256": hashlib.sha256(wrapper.read_bytes()).hexdigest()}}
     assert (out / "variants.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 

@@ -17,7 +17,8 @@ from pathlib import Path
 
 from w4a16 import gpu, instantiations, paths, sources
 from w4a16.errors import UserError
-from w4a16.patches.overlay import build_overlay, overlay_includes
+from w4a16.fingerprint import describe, sha256_file
+from w4a16.patches.overlay import build_overlay, overlay_includes, overlay_patches
 
 # Presets: what each build compiles. "ci" is what a 2-core CPU machine builds in a few
 # minutes: both kernel schedules (64-row ping-pong, 128-row cooperative with a 2x1 cluster).
@@ -74,8 +75,7 @@ def default_jobs() -> int:
 
 
 # Built together: the gtest and the timing harness share every launcher object.
-BENCH_TARGET = "w4a16SM90Bench"
-TARGETS = (paths.TARGET, BENCH_TARGET)
+TARGETS = (paths.TARGET, paths.BENCH_TARGET)
 
 
 def compile_target(build_dir: Path, jobs: int) -> float:
@@ -186,8 +186,12 @@ def _cmd_build(args: argparse.Namespace) -> int:
     configure(found, gen_dir, build_dir, prebuilt, first, args.keep_asserts)
     jobs = args.jobs or default_jobs()
     took = compile_target(build_dir, jobs)
+    patches = overlay_patches(found.kernels.kind, found.kernels.root, args.kernel_fixes,
+                              args.experiment_patch)
     info = {"preset": args.preset, "filter": filter_text, "build_seconds": round(took, 1),
             "jobs": jobs, "kernel_fixes": fixes, "keep_asserts": args.keep_asserts,
+            "patch_sha256": {p.name: sha256_file(p) for p in patches},
+            "outputs": describe({t: build_dir / t for t in TARGETS}),
             "sources": found.to_json(),
             "compiled": manifest["compiled"], "not_compiled": manifest["not_compiled"]}
     (build_dir / "build_info.json").write_text(json.dumps(info, indent=2) + "\n")

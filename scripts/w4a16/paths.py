@@ -11,6 +11,7 @@ PATCHES = REPO_ROOT / "patches"
 SUBMODULE = REPO_ROOT / "tensorrt_llm_submodule"
 REPORTS = REPO_ROOT / "reports"
 TARGET = "w4a16SM90SimpleTest"
+BENCH_TARGET = "w4a16SM90Bench"  # the timing harness, built beside TARGET
 
 
 def cache_dir() -> Path:

@@ -19,14 +19,13 @@ from w4a16.bench.shapes import WeightShape
 from w4a16.bench.timing import Plan
 from w4a16.errors import UserError
 
-BENCH_TARGET = "w4a16SM90Bench"
 Record = dict[str, Any]
 
 
 def default_binary() -> Path:
     """$W4A16_BENCH_BINARY, else build/slim's bench binary."""
     env = os.environ.get("W4A16_BENCH_BINARY")
-    return Path(env) if env else paths.build_dir("slim") / BENCH_TARGET
+    return Path(env) if env else paths.build_dir("slim") / paths.BENCH_TARGET
 
 
 def command(binary: Path, shape: WeightShape, ms: tuple[int, ...], dtype: str, group: int,

@@ -5,11 +5,12 @@ A plan (JSON) names bench binaries built from different sources (`w4a16 build
 settings, the tactics to time. Every variant runs on the same shapes and token counts, one
 after the other on the same GPU, so the differences between them are what the issue-8
 report compares. Output: `records.jsonl` (the binary's tactic records, tagged with the
-variant), `summary.json`, `variants.png` (each variant's best time against M, one panel per
-shape), and a table of the best time per (shape, M) and variant, printed last. With
-`"baselines": true` the same run also measures the roofline and times cuBLAS (torch) on
-every (shape, M), and a second table gives each variant's speedup over cuBLAS and
-fraction of the memory/compute floor: the numbers issue 8's targets are stated in.
+variant), `summary.json` (with the SHA-256 of each binary run), `variants.png` (each
+variant's best time against M, one panel per shape), and a table of the best time per
+(shape, M) and variant, printed last. With `"baselines": true` the same run also measures
+the roofline and times cuBLAS (torch) on every (shape, M), and a second table gives each
+variant's speedup over cuBLAS and fraction of the memory/compute floor: the numbers issue
+8's targets are stated in.
 
 Plan format::
 
@@ -36,6 +37,7 @@ from w4a16.bench import binary, plots, roofline, shapes
 from w4a16.bench.timing import Plan
 from w4a16.cli import run_guarded
 from w4a16.errors import UserError
+from w4a16.fingerprint import describe
 from w4a16.tactics import parse_tactic_names
 
 
@@ -244,7 +246,9 @@ def main(argv: list[str] | None = None) -> int:
         best = best_by_problem(records)
         summary = {"best": [{"label": k[0], "m": k[1], "variant": k[2], "tactic": r["tactic"],
                              "median_us": r["median_us"]} for k, r in sorted(best.items())],
-                   "baselines": base}
+                   "baselines": base,
+                   # which build each number came from: match against build_info.json
+                   "binaries": describe({str(v.binary): v.binary for v in exp.variants})}
         (args.out / "summary.json").write_text(json.dumps(summary, indent=1) + "\n")
         text = table(exp, best)
         if base is not None:

@@ -87,19 +87,27 @@ def select_fixes(patches: list[Path], spec: str) -> list[Path]:
     return chosen
 
 
+def overlay_patches(kind: str, kernel_root: Path, fixes: str = "all",
+                    extra: list[Path] | None = None) -> list[Path]:
+    """The patches an overlay applies, in order: the chosen fixes of the series for this kind
+    of tree (see select_fixes), then the experiment patches `extra`."""
+    for patch in extra or []:
+        if not patch.is_file():
+            raise UserError(f"experiment patch {patch} does not exist")
+    series = _layout(kind, kernel_root)[0]
+    return select_fixes(series, fixes) + [p.resolve() for p in extra or []]
+
+
 def build_overlay(kind: str, kernel_root: Path, dest: Path, fixes: str = "all",
                   extra: list[Path] | None = None) -> tuple[Path, list[str]]:
     """Patch copies of the touched files into dest; returns (dest, names of patches applied).
 
     kind: the locator's kind ("trtllm-checkout" or a flashinfer one); kernel_root: the tree
-    root for a checkout, the flashinfer data folder otherwise; fixes: which fixes of the
-    series (see select_fixes); extra: experiment patches applied after them (same layout).
+    root for a checkout, the flashinfer data folder otherwise; fixes and extra: as for
+    overlay_patches.
     """
-    patches, base, strip = _layout(kind, kernel_root)
-    for patch in extra or []:
-        if not patch.is_file():
-            raise UserError(f"experiment patch {patch} does not exist")
-    patches = select_fixes(patches, fixes) + [p.resolve() for p in extra or []]
+    _, base, strip = _layout(kind, kernel_root)
+    patches = overlay_patches(kind, kernel_root, fixes, extra)
     dest = dest.resolve()  # GIT_CEILING_DIRECTORIES only takes absolute paths
     shutil.rmtree(dest, ignore_errors=True)
     dest.mkdir(parents=True)

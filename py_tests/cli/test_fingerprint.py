@@ -1,0 +1,64 @@
+"""Content hashes that tie GPU results to a build (w4a16.fingerprint, build_info.json)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+import pytest
+from w4a16 import fingerprint, paths
+
+
+def test_sha256_is_of_the_bytes(tmp_path: Path) -> None:
+    data = os.urandom(3 * (1 << 20) + 17)  # more than one read chunk, not a multiple of it
+    f = tmp_path / "blob"
+    f.write_bytes(data)
+    assert fingerprint.sha256_file(f) == hashlib.sha256(data).hexdigest()
+    f.write_bytes(data[:-1] + bytes([data[-1] ^ 1]))
+    assert fingerprint.sha256_file(f) != hashlib.sha256(data).hexdigest()
+
+
+def test_describe_records_size_and_missing_files(tmp_path: Path) -> None:
+    f = tmp_path / "bin"
+    f.write_bytes(b"abc")
+    got = fingerprint.describe({"here": f, "gone": tmp_path / "nope"})
+    assert got["here"] == {"path": str(f), "bytes": 3,
+                           "sha256": hashlib.sha256(b"abc").hexdigest()}
+    assert got["gone"] == {"path": str(tmp_path / "nope"), "missing": True}
+
+
+def test_cli_writes_json_and_refuses_unnamed_paths(tmp_path: Path,
+                                                   capsys: pytest.CaptureFixture) -> None:
+    f = tmp_path / "bin"
+    f.write_bytes(b"xyz")
+    out = tmp_path / "binaries.json"
+    assert fingerprint.main([f"test={f}", "--out", str(out)]) == 0
+    assert json.loads(out.read_text())["test"]["sha256"] == hashlib.sha256(b"xyz").hexdigest()
+    with pytest.raises(SystemExit) as e:
+        fingerprint.main([str(f)])
+    assert e.value.code == 2
+    assert "expected NAME=PATH" in capsys.readouterr().err
+
+
+def _patch_file(name: str) -> Path:
+    for folder in ("slice", "kernel", "experiments"):
+        if (paths.PATCHES / folder / name).is_file():
+            return paths.PATCHES / folder / name
+    raise AssertionError(f"build_info.json names patch {name}, which patches/ does not hold")
+
+
+def test_build_info_hashes_match_the_binary_and_current_patches() -> None:
+    """The build beside the test binary recorded its own hash and those of the patches it
+    applied, and they are the files' hashes now: a stale build fails here."""
+    binary = paths.default_binary()
+    info_file = binary.parent / "build_info.json"
+    if not info_file.is_file():
+        pytest.skip(f"no build_info.json beside {binary} (not built by `w4a16 build`)")
+    info = json.loads(info_file.read_text())
+    assert "outputs" in info, f"{info_file} predates hash recording: rebuild it"
+    assert info["outputs"][paths.TARGET]["sha256"] == fingerprint.sha256_file(binary)
+    assert info["patch_sha256"], "the build applied no patch: the series' fix is missing"
+    for name, digest in info["patch_sha256"].items():
+        assert fingerprint.sha256_file(_patch_file(name)) == digest, f"{name} changed since"
