@@ -117,13 +117,14 @@ def test_profile_refuses_bad_tactics_and_token_counts(
         profile.main([*common, "--m", "1,0"])
 
 
-def test_kernel_fields_read_schedule_and_stages() -> None:
+def test_kernel_fields_read_schedule_tile_n_and_stages() -> None:
     name = ("_ZN7cutlass13device_kernelINS_4gemm6kernel13GemmUniversalIN4cute5tupleIJiiiiEEENS1_"
             "10collective24CollectiveMmaInterleavedINS1_49MainloopSm90TmaGmmaRmemAWarpSpecialized"
             "MixedInputILi35ENS5_IJNS4_1CILi1EEESB_SB_EEENS1_35KernelTmaWarpSpecialized"
-            "CooperativeEEE")
-    assert profile.kernel_fields(name) == "coop stages=35"
-    assert profile.kernel_fields("nothing") == "? stages=?"
+            "CooperativeEEENS5_IJNSA_ILi128EEENSA_ILi16EEENSA_ILi64EEEEEENS4_8TiledMMAINS4_"
+            "8MMA_AtomIJNS4_4SM904GMMA25MMA_64x16x16_F32F16F16_RSILNSS_5MajorE0EEE")
+    assert profile.kernel_fields(name) == "coop n=16 stages=35"
+    assert profile.kernel_fields("nothing") == "? n=? stages=?"
 
 
 def test_run_tags_records_and_passes_knobs(tmp_path: Path) -> None:

@@ -143,14 +143,18 @@ def sass_counts(binary: Path) -> list[dict[str, Any]]:
 
 
 def kernel_fields(name: str) -> str:
-    """Schedule and mainloop stage count, read from the kernel name as cuobjdump prints it.
+    """Schedule, tile N and mainloop stage count, read from the kernel name as cuobjdump
+    prints it.
 
-    The tile sizes are not reported: in the mangled name a repeated size is a back-reference,
-    so reading them off would be wrong for some tiles.
+    The tile's N is the N of the wgmma atom, whose type name (`MMA_64x16x16_...`) is spelled
+    out in full. The tile tuple itself is not read: in the mangled name a size seen before is
+    a back-reference, so reading M or K off it would be wrong for some tiles.
     """
     schedule = "coop" if "Cooperative" in name else "pingpong" if "Pingpong" in name else "?"
+    atom = re.search(r"MMA_\d+x(\d+)x\d+_", name)
     stages = re.search(r"MixedInputILi(\d+)", name)
-    return f"{schedule} stages={stages.group(1) if stages else '?'}"
+    return (f"{schedule} n={atom.group(1) if atom else '?'} "
+            f"stages={stages.group(1) if stages else '?'}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -180,11 +184,12 @@ def main(argv: list[str] | None = None) -> int:
         if not args.no_sass:
             sass = {name: sass_counts(b) for name, b in bins.items()}
             (args.out / "sass.json").write_text(json.dumps(sass, indent=1) + "\n")
-            print(f"{'binary':<10}{'kernel':<22}{'accumulators':<14}"
-                  + "".join(f"{o[:9]:>10}" for o in SASS_OPS[:8]))
+            # the opcode's last part: WARPGROUP.ARRIVE and .DEPBAR stay apart
+            print(f"{'binary':<10}{'kernel':<28}{'accumulators':<14}"
+                  + "".join(f"{o.rsplit('.', 1)[-1][:9]:>10}" for o in SASS_OPS[:8]))
             for name, ks in sass.items():
                 for k in ks:
-                    print(f"{name:<10}{kernel_fields(k['kernel'])[:21]:<22}"
+                    print(f"{name:<10}{kernel_fields(k['kernel'])[:27]:<28}"
                           f"{','.join(k['accumulators'])[:13]:<14}"
                           + "".join(f"{k['ops'].get(o, 0):>10}" for o in SASS_OPS[:8]))
         results = []
