@@ -77,7 +77,8 @@ def main() -> int:
     parser.add_argument("out", type=Path, help="folder for the raw outputs ($OUT)")
     parser.add_argument("steps", nargs="+",
                         choices=["build", "relink", "gtest", "pytest", "repeat", "sanitize",
-                                 "repro", "experiment", "profile"])
+                                 "repro", "experiment", "profile"],
+                        help="the steps to run, in this order (what each does: above)")
     parser.add_argument("--jobs", type=int, default=10, help="compile jobs for `build`")
     parser.add_argument("--binary", type=Path, default=DEFAULT_BINARY,
                         help="the w4a16SM90SimpleTest that gtest/pytest/repeat/sanitize/repro "
