@@ -144,9 +144,13 @@ def main() -> int:
             if args.plan is None:
                 parser.error(f"step {step} needs --plan")
             if step == "experiment":
-                codes[step] = run(out, "experiment", [
-                    py, "-m", "w4a16.bench.experiment", "--plan", str(args.plan),
-                    "--out", str(out / "experiment")], 580)
+                exp_cmd = [py, "-m", "w4a16.bench.experiment", "--plan", str(args.plan),
+                           "--out", str(out / "experiment")]
+                codes[step] = run(out, "experiment", exp_cmd, 570)
+                if codes[step] != 0 and (out / "experiment" / "records.jsonl").is_file():
+                    # cut off or failed late: the tables of what was timed, from its records
+                    codes["experiment-partial"] = run(out, "experiment_from_records",
+                                                      [*exp_cmd, "--from-records"], 60)
             else:
                 codes[step] = run(out, "profile", [
                     py, "-m", "w4a16.bench.profile", "--out", str(out / "profile"),

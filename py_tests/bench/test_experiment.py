@@ -152,6 +152,44 @@ def test_main_writes_summary_table_and_plot(tmp_path: Path) -> None:
     assert (out / "variants.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_from_records_rebuilds_a_cut_off_run(tmp_path: Path,
+                                              capsys: pytest.CaptureFixture) -> None:
+    """A run killed at its time limit leaves records.jsonl (flushed per record, the last line
+    maybe half written) and binaries.json; --from-records makes the tables from them alone."""
+    pytest.importorskip("matplotlib")
+    plan, out = _plan(tmp_path), tmp_path / "out"
+    assert experiment.main(["--plan", str(plan), "--out", str(out)]) == 0
+    full_table = (out / "table.txt").read_text()
+    lines = (out / "records.jsonl").read_text().splitlines()
+    knob = [ln for ln in lines if json.loads(ln)["variant"] == "knob"]
+    kept = [ln for ln in lines if json.loads(ln)["variant"] == "base"]
+    (out / "records.jsonl").write_text("\n".join(kept + [knob[0][:20]]) + "\n")
+    for name in ("summary.json", "table.txt", "variants.png"):
+        (out / name).unlink()
+    capsys.readouterr()
+    assert experiment.main(["--plan", str(plan), "--out", str(out), "--from-records"]) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["jobs_without_records"] == ["knob llama3-8b/o"]
+    assert {b["variant"] for b in summary["best"]} == {"base"}
+    assert summary["binaries"] == json.loads((out / "binaries.json").read_text())
+    table = (out / "table.txt").read_text()
+    assert table != full_table and table.splitlines()[2] == full_table.splitlines()[2]
+    assert table.splitlines()[3].rstrip().endswith("-")  # M=16: base timed, knob not
+    assert (out / "variants.png").is_file()
+    assert capsys.readouterr().out.strip() == table.strip()
+
+
+def test_from_records_refuses_missing_or_corrupt_records(tmp_path: Path,
+                                                         capsys: pytest.CaptureFixture) -> None:
+    plan, out = _plan(tmp_path), tmp_path / "out"
+    assert experiment.main(["--plan", str(plan), "--out", str(out), "--from-records"]) == 2
+    assert "records.jsonl does not exist" in capsys.readouterr().err
+    out.mkdir()
+    (out / "records.jsonl").write_text('{"variant": "base"\n{}\n')
+    assert experiment.main(["--plan", str(plan), "--out", str(out), "--from-records"]) == 2
+    assert "records.jsonl:1 is not a JSON record" in capsys.readouterr().err
+
+
 def test_target_table_states_speedup_and_floor_fraction() -> None:
     exp = experiment.Experiment([experiment.Variant("base", Path("a"))],
                                 experiment.shapes.shapes(["llama2-70b"], ["o"]), (16,), "fp16",

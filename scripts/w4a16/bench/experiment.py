@@ -4,13 +4,15 @@ A plan (JSON) names bench binaries built from different sources (`w4a16 build
 --kernel-fixes/--keep-asserts/--experiment-patch`) and variants: a binary, W4A16_X_* knob
 settings, the tactics to time. Every variant runs on the same shapes and token counts, one
 after the other on the same GPU, so the differences between them are what the issue-8
-report compares. Output: `records.jsonl` (the binary's tactic records, tagged with the
-variant), `summary.json` (with the SHA-256 of each binary run), `variants.png` (each
-variant's best time against M, one panel per shape), and a table of the best time per
-(shape, M) and variant, printed last. With `"baselines": true` the same run also measures
-the roofline and times cuBLAS (torch) on every (shape, M), and a second table gives each
-variant's speedup over cuBLAS and fraction of the memory/compute floor: the numbers issue
-8's targets are stated in.
+report compares. Output: `binaries.json` (the SHA-256 of each binary), `records.jsonl`
+(the binary's tactic records, tagged with the variant, written as they come),
+`summary.json`, `variants.png` (each variant's best time against M, one panel per shape),
+and a table of the best time per (shape, M) and variant, printed last. With
+`"baselines": true` the same run also measures the roofline and times cuBLAS (torch) on
+every (shape, M), first (`baselines.json`), and a second table gives each variant's speedup
+over cuBLAS and fraction of the memory/compute floor: the numbers issue 8's targets are
+stated in. `--from-records` rebuilds the tables and the plot from those files alone, on any
+machine: for a run cut off at its time limit.
 
 Plan format::
 
@@ -225,41 +227,90 @@ def _run_job(exp: Experiment, v: Variant, s: shapes.WeightShape, out: Path, raw:
         print(f"[experiment] {v.name} {s.label}: {e}", file=sys.stderr, flush=True)
 
 
+def read_records(out: Path) -> list[dict[str, Any]]:
+    """The tactic records an earlier run left in out/records.jsonl (one JSON object a line;
+    a last line cut short by a killed run is dropped)."""
+    path = out / "records.jsonl"
+    if not path.is_file():
+        raise UserError(f"{path} does not exist: nothing to rebuild the tables from")
+    lines = path.read_text().splitlines()
+    records = []
+    for i, line in enumerate(lines, 1):
+        try:
+            records.append(json.loads(line))
+        except json.JSONDecodeError:
+            if i < len(lines):
+                raise UserError(f"{path}:{i} is not a JSON record") from None
+    return records
+
+
+def _saved(out: Path, name: str) -> Any:
+    """A JSON file a run wrote into `out` before timing (None when it did not)."""
+    path = out / name
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
+def write_outputs(exp: Experiment, records: list[dict[str, Any]], out: Path) -> str:
+    """summary.json, table.txt and the plot from a run's records and the baselines.json and
+    binaries.json it wrote first; returns the table text."""
+    base = _saved(out, "baselines.json")
+    best = best_by_problem(records)
+    done = {(r["variant"], r["label"]) for r in records}
+    summary = {"best": [{"label": k[0], "m": k[1], "variant": k[2], "tactic": r["tactic"],
+                         "median_us": r["median_us"]} for k, r in sorted(best.items())],
+               "baselines": base,
+               # jobs a run cut off at its time limit never reached
+               "jobs_without_records": [f"{v.name} {s.label}" for v in exp.variants
+                                        for s in exp.shapes if (v.name, s.label) not in done],
+               # which build each number came from: match against build_info.json
+               "binaries": _saved(out, "binaries.json")}
+    (out / "summary.json").write_text(json.dumps(summary, indent=1) + "\n")
+    text = table(exp, best)
+    if base is not None:
+        text += "\n\n" + target_table(exp, best, base)
+    (out / "table.txt").write_text(text + "\n")
+    try:
+        plots.plot_variants(summary["best"], [v.name for v in exp.variants],
+                            base["cublas"] if base else None, out / plots.VARIANTS_PNG)
+    except UserError as e:  # the numbers are written; a missing plotting library is not fatal
+        print(f"[experiment] no plot: {e}", file=sys.stderr)
+    return text
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m w4a16.bench.experiment",
                                 description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--plan", type=Path, required=True, help="the plan JSON (format above)")
     p.add_argument("--out", type=Path, required=True,
-                   help="folder for records.jsonl, summary.json and binary.log")
+                   help="folder for binaries.json, baselines.json, records.jsonl, "
+                   "summary.json, table.txt, the plot and binary.log")
     p.add_argument("--root", type=Path, default=Path("."),
                    help="folder the plan's binary paths are relative to (default: .)")
+    p.add_argument("--from-records", action="store_true",
+                   help="time nothing: rebuild summary.json, table.txt and the plot from the "
+                   "records.jsonl and baselines.json already in --out (no GPU needed), e.g. "
+                   "after a run was cut off at its time limit")
     args = p.parse_args(argv)
 
     def go(_: argparse.Namespace) -> int:
         exp = load_plan(args.plan, args.root)
-        missing = sorted({str(v.binary) for v in exp.variants if not v.binary.is_file()})
-        if missing:
-            raise UserError(f"bench binaries not found: {', '.join(missing)}")
-        base = measure_baselines(exp) if exp.baselines else None
-        records = run(exp, args.out)
-        best = best_by_problem(records)
-        summary = {"best": [{"label": k[0], "m": k[1], "variant": k[2], "tactic": r["tactic"],
-                             "median_us": r["median_us"]} for k, r in sorted(best.items())],
-                   "baselines": base,
-                   # which build each number came from: match against build_info.json
-                   "binaries": describe({str(v.binary): v.binary for v in exp.variants})}
-        (args.out / "summary.json").write_text(json.dumps(summary, indent=1) + "\n")
-        text = table(exp, best)
-        if base is not None:
-            text += "\n\n" + target_table(exp, best, base)
-        (args.out / "table.txt").write_text(text + "\n")
-        try:
-            plots.plot_variants(summary["best"], [v.name for v in exp.variants],
-                                base["cublas"] if base else None, args.out / plots.VARIANTS_PNG)
-        except UserError as e:  # the numbers are written; a missing plotting library is not fatal
-            print(f"[experiment] no plot: {e}", file=sys.stderr)
-        print(text)
+        if args.from_records:
+            records = read_records(args.out)
+        else:
+            missing = sorted({str(v.binary) for v in exp.variants if not v.binary.is_file()})
+            if missing:
+                raise UserError(f"bench binaries not found: {', '.join(missing)}")
+            args.out.mkdir(parents=True, exist_ok=True)
+            # Written before timing, so a run cut off later still has them.
+            hashes = describe({str(v.binary): v.binary for v in exp.variants})
+            (args.out / "binaries.json").write_text(json.dumps(hashes, indent=1) + "\n")
+            (args.out / "baselines.json").unlink(missing_ok=True)
+            if exp.baselines:
+                base = measure_baselines(exp)
+                (args.out / "baselines.json").write_text(json.dumps(base, indent=1) + "\n")
+            records = run(exp, args.out)
+        print(write_outputs(exp, records, args.out))
         return 0
 
     return run_guarded(go, args)
