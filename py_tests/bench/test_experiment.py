@@ -137,6 +137,16 @@ def test_run_tags_records_and_passes_knobs(tmp_path: Path) -> None:
     assert sum(1 for _ in (tmp_path / "out" / "records.jsonl").open()) == len(records)
 
 
+def test_run_goes_shape_by_shape(tmp_path: Path) -> None:
+    """Every variant of a shape before the next shape: a cut-off run keeps comparable rows."""
+    exp = experiment.load_plan(_plan(tmp_path, shapes=["llama3-8b/o", "llama3-8b/qkv"]),
+                               Path("/"))
+    records = experiment.run(exp, tmp_path / "out")
+    order = list(dict.fromkeys((r["label"], r["variant"]) for r in records))
+    assert order == [("llama3-8b/o", "base"), ("llama3-8b/o", "knob"),
+                     ("llama3-8b/qkv", "base"), ("llama3-8b/qkv", "knob")]
+
+
 def test_main_writes_summary_table_and_plot(tmp_path: Path) -> None:
     pytest.importorskip("matplotlib")
     out = tmp_path / "out"
