@@ -24,6 +24,7 @@ import argparse
 import json
 import os
 import shlex
+import signal
 import subprocess
 import sys
 import time
@@ -33,6 +34,8 @@ REPO = Path(__file__).resolve().parents[1]
 DEFAULT_BINARY = REPO / "build" / "slim" / "w4a16SM90SimpleTest"
 # A subset that covers both kernel schedules, clusters 1x1/2x1/1x2/2x2, both dtypes and
 # both quant ops, at sizes memcheck gets through in minutes.
+RESERVE_S = 15  # kept back from each step for the steps after it (a rebuild from records)
+MIN_STEP_S = 10  # a step with less time than this left is not started
 SANITIZE_FILTER = (
     "GPU_Workspace.*:GPU_Api.*:"
     "AllCases/GPU_Tactic.MatchesReference/kv8b_*:"
@@ -57,11 +60,16 @@ def run_step(out: Path, name: str, cmd: list[str], timeout: float, binary: Path)
     print(f"\n[h100] {name}: $ {line}", flush=True)
     start = time.monotonic()
     with log.open("w") as fh:
+        # A session of its own, so that a step cut off at its limit takes its children (the
+        # bench or test binary, ncu, compute-sanitizer) with it instead of leaving them on
+        # the GPU under the next step.
+        proc = subprocess.Popen(cmd, cwd=REPO, env=_env(binary), stdout=fh,
+                                stderr=subprocess.STDOUT, start_new_session=True)
         try:
-            proc = subprocess.run(cmd, cwd=REPO, env=_env(binary), stdout=fh,
-                                  stderr=subprocess.STDOUT, timeout=timeout)
-            code = proc.returncode
+            code = proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
             code = 124
     took = time.monotonic() - start
     with (out / "COMMANDS.md").open("a") as fh:
@@ -85,6 +93,9 @@ def main() -> int:
                         "run (default: build/slim's; e.g. one built with a candidate patch)")
     parser.add_argument("--plan", type=Path, help="experiment plan JSON for `experiment` and "
                         "`profile` (its binaries)")
+    parser.add_argument("--budget-s", type=float, default=590,
+                        help="seconds the whole call may take (default 590, inside the GPU "
+                        "machine's 600 s limit); each step's own limit is cut to what is left")
     parser.add_argument("--profile-tactics", default="tile64x16x64_cluster1x1x1_pingpong,"
                         "tile128x16x64_cluster1x1x1_coop,tile128x64x64_cluster1x1x1_coop",
                         help="tactics ncu profiles at N=K=8192, M=1,16,64")
@@ -96,8 +107,20 @@ def main() -> int:
     w4a16 = [py, "-m", "w4a16"]
     codes = {}
 
-    def run(out: Path, name: str, cmd: list[str], timeout: float) -> int:
-        return run_step(out, name, cmd, timeout, binary)
+    started = time.monotonic()
+
+    def run(out: Path, name: str, cmd: list[str], timeout: float,
+            reserve: float = RESERVE_S) -> int:
+        # Each step gets its own limit, cut to what is left of the call's budget (less a
+        # reserve for the short steps after it), so the call ends before the machine's limit
+        # kills it and its logs are complete.
+        left = args.budget_s - (time.monotonic() - started) - reserve
+        if left < MIN_STEP_S:
+            with (out / "COMMANDS.md").open("a") as fh:
+                fh.write(f"- `{name}`: not run, {left + reserve:.0f} s of the budget left\n")
+            print(f"[h100] {name}: not run, out of time", flush=True)
+            return 125
+        return run_step(out, name, cmd, min(timeout, left), binary)
 
     # First, the hashes of the binaries this call runs, to match against the build_info.json
     # of the CPU-machine build each was carried from.
@@ -146,11 +169,12 @@ def main() -> int:
             if step == "experiment":
                 exp_cmd = [py, "-m", "w4a16.bench.experiment", "--plan", str(args.plan),
                            "--out", str(out / "experiment")]
-                codes[step] = run(out, "experiment", exp_cmd, 570)
+                codes[step] = run(out, "experiment", exp_cmd, 580)
                 if codes[step] != 0 and (out / "experiment" / "records.jsonl").is_file():
                     # cut off or failed late: the tables of what was timed, from its records
                     codes["experiment-partial"] = run(out, "experiment_from_records",
-                                                      [*exp_cmd, "--from-records"], 60)
+                                                      [*exp_cmd, "--from-records"], 60,
+                                                      reserve=0)
             else:
                 codes[step] = run(out, "profile", [
                     py, "-m", "w4a16.bench.profile", "--out", str(out / "profile"),

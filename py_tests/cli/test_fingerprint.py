@@ -5,8 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -65,28 +63,3 @@ def test_build_info_hashes_match_the_binary_and_current_patches() -> None:
     for name, digest in info["patch_sha256"].items():
         assert fingerprint.sha256_file(_patch_file(name)) == digest, f"{name} changed since"
 
-
-def test_gpu_steps_record_the_hashes_of_what_they_run(tmp_path: Path) -> None:
-    """ci/h100.py hashes the test binary and the plan's binaries before any step, and lists
-    that command in COMMANDS.md like every other step (run here with a stand-in binary and
-    the one step that needs no GPU to start)."""
-    fake = tmp_path / "w4a16SM90SimpleTest"
-    fake.write_text("#!/bin/sh\necho stand-in \"$@\"\n")
-    fake.chmod(0o755)
-    bench = tmp_path / "bench"
-    bench.write_bytes(os.urandom(64))
-    plan = tmp_path / "plan.json"
-    plan.write_text(json.dumps({"binaries": {"base": str(bench), "gone": str(tmp_path / "x")}}))
-    out = tmp_path / "out"
-    proc = subprocess.run([sys.executable, str(paths.REPO_ROOT / "ci" / "h100.py"), str(out),
-                           "repro", "--binary", str(fake), "--plan", str(plan)],
-                          capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 0, proc.stderr
-    got = json.loads((out / "binaries.json").read_text())
-    assert got["test"]["sha256"] == fingerprint.sha256_file(fake)
-    assert got["base"]["sha256"] == fingerprint.sha256_file(bench)
-    assert got["gone"]["missing"] is True
-    commands = (out / "COMMANDS.md").read_text().splitlines()
-    assert commands[0].startswith("- `fingerprint.log` (exit 0,")
-    assert "stand-in --w4a16_workspace_repro=16777216" in (out / "workspace_repro_plain.log"
-                                                           ).read_text()

@@ -203,6 +203,8 @@ def main(argv: list[str] | None = None) -> int:
                         print(f"[profile] {e}", file=sys.stderr, flush=True)
                         continue
                     results.append({"binary": name, "m": m, "tactic": t, **r})
+                    # rewritten after each kernel: a call cut off at its limit keeps the rest
+                    (args.out / "ncu.json").write_text(json.dumps(results, indent=1) + "\n")
                     print(f"[profile] {name} M={m} {t}: "
                           f"{r.get('gpu__time_duration.sum', '?')} ns", flush=True)
         (args.out / "ncu.json").write_text(json.dumps(results, indent=1) + "\n")
