@@ -262,7 +262,8 @@ def write_outputs(exp: Experiment, records: list[dict[str, Any]], out: Path) -> 
     summary = {"best": [{"label": k[0], "m": k[1], "variant": k[2], "tactic": r["tactic"],
                          "median_us": r["median_us"]} for k, r in sorted(best.items())],
                "baselines": base,
-               # jobs a run cut off at its time limit never reached
+               # jobs with no record: not reached by a run cut off at its time limit, or
+               # a binary that failed before timing anything (binary.log says which)
                "jobs_without_records": [f"{v.name} {s.label}" for v in exp.variants
                                         for s in exp.shapes if (v.name, s.label) not in done],
                # which build each number came from: match against build_info.json
