@@ -11,6 +11,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from w4a16 import fingerprint
 from w4a16.bench import command, torch_baselines
 
 from . import synthetic
@@ -70,6 +71,7 @@ def test_sweep_assembles_problems_and_writes_the_report(tmp_path, fake_binary, f
     assert a["default_loss_us"] == pytest.approx(4.0)
     assert a["speedup_best_vs_cublas"] == pytest.approx(84.0 / 14.0)
     assert doc["device"]["sm_count"] == 132 and doc["errors"] == []
+    assert doc["binary"]["sha256"] == fingerprint.sha256_file(fake_binary)
     assert fake_torch.count(("cublas", 64)) == 2
     raw = (out / "bench_records.jsonl").read_text().splitlines()
     assert len(raw) == 2 * (1 + 2 * (1 + 3))  # per job: device + 2 x (problem + 3 tactics)

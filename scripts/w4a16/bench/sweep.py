@@ -18,6 +18,7 @@ from w4a16.bench import analysis, binary, plots, report, torch_baselines
 from w4a16.bench.shapes import GROUP, QUANT, WeightShape
 from w4a16.bench.timing import Plan
 from w4a16.errors import UserError
+from w4a16.fingerprint import describe
 
 PROBLEM_KEYS = ("record", "label", "m", "n", "k", "group", "dtype", "quant")
 RAW_NAME = "bench_records.jsonl"
@@ -85,8 +86,10 @@ class Sweep:
         self.doc: dict[str, Any] = {
             "version": 1, "tool": "w4a16 bench", "command": " ".join(argv),
             "started": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-            "seconds": 0.0, "settings": settings.to_json(), "device": {}, "machine": {},
-            "problems": [], "errors": [],
+            "seconds": 0.0, "settings": settings.to_json(),
+            # the binary's hash: which build (build_info.json "outputs") the numbers are of
+            "binary": describe({"bench": settings.binary})["bench"],
+            "device": {}, "machine": {}, "problems": [], "errors": [],
         }
         self.start = time.monotonic()
 
