@@ -15,6 +15,9 @@ SHA-256 of every binary the call runs (see w4a16.fingerprint). Steps run in the 
   experiment variants and launcher knobs timed against each other (--plan, w4a16.bench.experiment)
   profile    ncu metrics and SASS counts of the plan's binaries (--profile-tactics)
 
+The whole call stays inside --budget-s: each step's limit is cut to what is left, a step cut
+off is killed with its children (exit 124), and a step with no time left is listed as not run.
+
 Usage (on the GPU machine, from the repository root): python3 ci/h100.py OUT STEP [STEP ...]
 """
 
@@ -32,10 +35,10 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_BINARY = REPO / "build" / "slim" / "w4a16SM90SimpleTest"
-# A subset that covers both kernel schedules, clusters 1x1/2x1/1x2/2x2, both dtypes and
-# both quant ops, at sizes memcheck gets through in minutes.
 RESERVE_S = 15  # kept back from each step for the steps after it (a rebuild from records)
 MIN_STEP_S = 10  # a step with less time than this left is not started
+# A subset that covers both kernel schedules, clusters 1x1/2x1/1x2/2x2, both dtypes and
+# both quant ops, at sizes memcheck gets through in minutes.
 SANITIZE_FILTER = (
     "GPU_Workspace.*:GPU_Api.*:"
     "AllCases/GPU_Tactic.MatchesReference/kv8b_*:"
