@@ -192,7 +192,9 @@ def main(argv: list[str] | None = None) -> int:
                     print(f"{name:<10}{kernel_fields(k['kernel'])[:27]:<28}"
                           f"{','.join(k['accumulators'])[:13]:<14}"
                           + "".join(f"{k['ops'].get(o, 0):>10}" for o in SASS_OPS[:8]))
-        results = []
+        results: list[dict[str, Any]] = []
+        ncu_json = args.out / "ncu.json"
+        ncu_json.write_text("[]\n")  # there even when nothing is profiled
         for name, b in bins.items():
             for m in args.m:
                 for t in tactics:
@@ -204,10 +206,9 @@ def main(argv: list[str] | None = None) -> int:
                         continue
                     results.append({"binary": name, "m": m, "tactic": t, **r})
                     # rewritten after each kernel: a call cut off at its limit keeps the rest
-                    (args.out / "ncu.json").write_text(json.dumps(results, indent=1) + "\n")
+                    ncu_json.write_text(json.dumps(results, indent=1) + "\n")
                     print(f"[profile] {name} M={m} {t}: "
                           f"{r.get('gpu__time_duration.sum', '?')} ns", flush=True)
-        (args.out / "ncu.json").write_text(json.dumps(results, indent=1) + "\n")
         for r in results:
             stalls = sorted(((v, k[6:]) for k, v in r.items()
                              if k.startswith("stall_") and isinstance(v, float)), reverse=True)[:3]
