@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from w4a16 import fingerprint, paths
+from w4a16.patches import overlay
 
 
 def test_sha256_is_of_the_bytes(tmp_path: Path) -> None:
@@ -43,9 +44,9 @@ def test_cli_writes_json_and_refuses_unnamed_paths(tmp_path: Path,
 
 
 def _patch_file(name: str) -> Path:
-    for folder in ("slice", "kernel", "experiments"):
-        if (paths.PATCHES / folder / name).is_file():
-            return paths.PATCHES / folder / name
+    for folder in (overlay.SLICE_PATCHES, overlay.KERNEL_PATCHES, overlay.EXPERIMENT_PATCHES):
+        if (folder / name).is_file():
+            return folder / name
     raise AssertionError(f"build_info.json names patch {name}, which patches/ does not hold")
 
 

@@ -101,7 +101,7 @@ def test_overlay_mirrors_include_folders_it_has_files_under(tmp_path: Path) -> N
     assert first == [ov, ov / "tensorrt_llm" / "cutlass_extensions" / "include"]
 
 
-EXPERIMENTS = sorted((overlay.SLICE_PATCHES.parent / "experiments").glob("*.patch"))
+EXPERIMENTS = sorted(overlay.EXPERIMENT_PATCHES.glob("*.patch"))
 
 
 @pytest.mark.parametrize("patch", EXPERIMENTS, ids=[p.stem for p in EXPERIMENTS])

@@ -24,6 +24,7 @@ from w4a16.errors import UserError
 
 SLICE_PATCHES = paths.PATCHES / "slice"
 KERNEL_PATCHES = paths.PATCHES / "kernel"
+EXPERIMENT_PATCHES = paths.PATCHES / "experiments"  # measurement only, never in the series
 _TARGET = re.compile(r"^\+\+\+ b/(\S+)$", re.MULTILINE)
 
 
