@@ -32,12 +32,18 @@ def _slice_from_hunk_context(root: Path) -> Path:
     return root
 
 
+def _build(kind: str, root: Path, dest: Path, fixes: str = "all",
+           extra: list[Path] | None = None) -> tuple[Path, list[str]]:
+    """The overlay as `w4a16 build` makes it: the chosen patches, then applied."""
+    patches = overlay.overlay_patches(kind, root, fixes, extra)
+    return overlay.build_overlay(kind, root, dest, patches)
+
+
 def test_fix_is_applied_to_a_copy_inside_a_git_checkout(tmp_path: Path) -> None:
     git(tmp_path, "init", "-q")  # the overlay lives inside a repository, as build/ does
     data = _slice_from_hunk_context(tmp_path / "data")
     original = (data / "csrc" / "nv_internal" / INL).read_text()
-    dest, applied = overlay.build_overlay("flashinfer-cache", data, tmp_path / "build" / "ov",
-                                          WORKSPACE_FIX)
+    dest, applied = _build("flashinfer-cache", data, tmp_path / "build" / "ov", WORKSPACE_FIX)
     assert applied == ["0002-sm90-launcher-refuse-small-workspace.patch"]
     patched = (dest / INL).read_text()
     assert "given workspace size insufficient: need" in patched
@@ -47,9 +53,9 @@ def test_fix_is_applied_to_a_copy_inside_a_git_checkout(tmp_path: Path) -> None:
 
 def test_sources_that_already_have_the_fix_are_copied_as_is(tmp_path: Path) -> None:
     data = _slice_from_hunk_context(tmp_path / "data")
-    dest, _ = overlay.build_overlay("flashinfer-cache", data, tmp_path / "ov1", WORKSPACE_FIX)
+    dest, _ = _build("flashinfer-cache", data, tmp_path / "ov1", WORKSPACE_FIX)
     (data / "csrc" / "nv_internal" / INL).write_text((dest / INL).read_text())
-    _, applied = overlay.build_overlay("flashinfer-cache", data, tmp_path / "ov2", WORKSPACE_FIX)
+    _, applied = _build("flashinfer-cache", data, tmp_path / "ov2", WORKSPACE_FIX)
     assert applied == ["0002-sm90-launcher-refuse-small-workspace.patch (already in the sources)"]
 
 
@@ -57,11 +63,11 @@ def test_other_sources_are_a_clear_error(tmp_path: Path) -> None:
     data = _slice_from_hunk_context(tmp_path / "data")
     (data / "csrc" / "nv_internal" / INL).write_text("// some other version\n")
     with pytest.raises(UserError, match="does not apply"):
-        overlay.build_overlay("flashinfer-cache", data, tmp_path / "ov", WORKSPACE_FIX)
+        _build("flashinfer-cache", data, tmp_path / "ov", WORKSPACE_FIX)
     missing = tmp_path / "empty"
     missing.mkdir()
     with pytest.raises(UserError, match="does not have"):
-        overlay.build_overlay("flashinfer-cache", missing, tmp_path / "ov3")
+        _build("flashinfer-cache", missing, tmp_path / "ov3")
 
 
 def test_fixes_are_selected_by_number_prefix(tmp_path: Path) -> None:
@@ -75,7 +81,7 @@ def test_fixes_are_selected_by_number_prefix(tmp_path: Path) -> None:
 
 def test_kernel_fixes_none_leaves_the_sources_as_shipped(tmp_path: Path) -> None:
     data = _slice_from_hunk_context(tmp_path / "data")
-    dest, applied = overlay.build_overlay("flashinfer-cache", data, tmp_path / "ov", "none")
+    dest, applied = _build("flashinfer-cache", data, tmp_path / "ov", "none")
     assert applied == []
     assert not (dest / INL).exists()
 
@@ -83,8 +89,7 @@ def test_kernel_fixes_none_leaves_the_sources_as_shipped(tmp_path: Path) -> None
 def test_missing_experiment_patch_is_a_clear_error(tmp_path: Path) -> None:
     data = _slice_from_hunk_context(tmp_path / "data")
     with pytest.raises(UserError, match="experiment patch .* does not exist"):
-        overlay.build_overlay("flashinfer-cache", data, tmp_path / "ov", "all",
-                              [tmp_path / "nope.patch"])
+        _build("flashinfer-cache", data, tmp_path / "ov", "all", [tmp_path / "nope.patch"])
 
 
 def test_overlay_mirrors_include_folders_it_has_files_under(tmp_path: Path) -> None:
@@ -112,6 +117,5 @@ def test_experiment_patches_apply_to_the_real_slice_after_the_fixes(tmp_path: Pa
         kernels = sources.locate_kernels(None, paths.cache_dir(), fetch=False)
     except UserError as exc:
         pytest.skip(f"the kernel sources are not here: {exc}")
-    _, applied = overlay.build_overlay(kernels.kind, kernels.root, tmp_path / "ov", "all",
-                                       [patch])
+    _, applied = _build(kernels.kind, kernels.root, tmp_path / "ov", "all", [patch])
     assert applied[-1] == patch.name

@@ -176,9 +176,12 @@ def _cmd_build(args: argparse.Namespace) -> int:
     if args.prebuilt_launchers is not None and not args.prebuilt_launchers.is_file():
         raise UserError(f"--prebuilt-launchers {args.prebuilt_launchers} does not exist")
     prebuilt = args.prebuilt_launchers.resolve() if args.prebuilt_launchers else None
+    patches = overlay_patches(found.kernels.kind, found.kernels.root, args.kernel_fixes,
+                              args.experiment_patch)
+    # hashed as they are applied, not after the compile: these are the bytes built
+    patch_sha256 = {p.name: sha256_file(p) for p in patches}
     overlay, fixes = build_overlay(found.kernels.kind, found.kernels.root,
-                                   build_dir / "kernel-overlay", args.kernel_fixes,
-                                   args.experiment_patch)
+                                   build_dir / "kernel-overlay", patches)
     print(f"[patch] kernel fixes applied to copies in {overlay}: {', '.join(fixes) or 'none'}",
           flush=True)
     first = overlay_includes(overlay, found.kernels.kind, found.kernels.root,
@@ -186,11 +189,9 @@ def _cmd_build(args: argparse.Namespace) -> int:
     configure(found, gen_dir, build_dir, prebuilt, first, args.keep_asserts)
     jobs = args.jobs or default_jobs()
     took = compile_target(build_dir, jobs)
-    patches = overlay_patches(found.kernels.kind, found.kernels.root, args.kernel_fixes,
-                              args.experiment_patch)
     info = {"preset": args.preset, "filter": filter_text, "build_seconds": round(took, 1),
             "jobs": jobs, "kernel_fixes": fixes, "keep_asserts": args.keep_asserts,
-            "patch_sha256": {p.name: sha256_file(p) for p in patches},
+            "patch_sha256": patch_sha256,
             "outputs": describe({t: build_dir / t for t in TARGETS}),
             "sources": found.to_json(),
             "compiled": manifest["compiled"], "not_compiled": manifest["not_compiled"]}

@@ -99,16 +99,15 @@ def overlay_patches(kind: str, kernel_root: Path, fixes: str = "all",
     return select_fixes(series, fixes) + [p.resolve() for p in extra or []]
 
 
-def build_overlay(kind: str, kernel_root: Path, dest: Path, fixes: str = "all",
-                  extra: list[Path] | None = None) -> tuple[Path, list[str]]:
+def build_overlay(kind: str, kernel_root: Path, dest: Path,
+                  patches: list[Path]) -> tuple[Path, list[str]]:
     """Patch copies of the touched files into dest; returns (dest, names of patches applied).
 
     kind: the locator's kind ("trtllm-checkout" or a flashinfer one); kernel_root: the tree
-    root for a checkout, the flashinfer data folder otherwise; fixes and extra: as for
-    overlay_patches.
+    root for a checkout, the flashinfer data folder otherwise; patches: from overlay_patches,
+    which the caller keeps (the build hashes exactly the files applied).
     """
     _, base, strip = _layout(kind, kernel_root)
-    patches = overlay_patches(kind, kernel_root, fixes, extra)
     dest = dest.resolve()  # GIT_CEILING_DIRECTORIES only takes absolute paths
     shutil.rmtree(dest, ignore_errors=True)
     dest.mkdir(parents=True)
