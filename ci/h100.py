@@ -175,9 +175,8 @@ def main() -> int:
                 codes[step] = run(out, "experiment", exp_cmd, 580)
                 if codes[step] != 0 and (out / "experiment" / "records.jsonl").is_file():
                     # cut off or failed late: the tables of what was timed, from its records
-                    codes["experiment-partial"] = run(out, "experiment_from_records",
-                                                      [*exp_cmd, "--from-records"], 60,
-                                                      reserve=0)
+                    name = "experiment_from_records"
+                    codes[name] = run(out, name, [*exp_cmd, "--from-records"], 60, reserve=0)
             else:
                 codes[step] = run(out, "profile", [
                     py, "-m", "w4a16.bench.profile", "--out", str(out / "profile"),
