@@ -17,6 +17,9 @@ SHA-256 of every binary the call runs (see w4a16.fingerprint). Steps run in the 
 
 The whole call stays inside --budget-s: each step's limit is cut to what is left, a step cut
 off is killed with its children (exit 124), and a step with no time left is listed as not run.
+The device machine hands back at most 8 files from $OUT, and a call here writes more (logs,
+records, tables, plots, ncu CSVs): --archive packs OUT into OUT.tar.gz as the last act, so
+everything comes back as one file.
 
 Usage (on the GPU machine, from the repository root): python3 ci/h100.py OUT STEP [STEP ...]
 """
@@ -27,9 +30,11 @@ import argparse
 import json
 import os
 import shlex
+import shutil
 import signal
 import subprocess
 import sys
+import tarfile
 import time
 from pathlib import Path
 
@@ -99,6 +104,9 @@ def main() -> int:
     parser.add_argument("--budget-s", type=float, default=590,
                         help="seconds the whole call may take (default 590, inside the GPU "
                         "machine's 600 s limit); each step's own limit is cut to what is left")
+    parser.add_argument("--archive", action="store_true",
+                        help="at the end, pack OUT into OUT.tar.gz and remove OUT, so the "
+                        "device machine (8 files back at most) returns every output as one file")
     parser.add_argument("--profile-tactics", default="tile64x16x64_cluster1x1x1_pingpong,"
                         "tile128x16x64_cluster1x1x1_coop,tile128x64x64_cluster1x1x1_coop",
                         help="tactics ncu profiles at N=K=8192, M=1,16,64")
@@ -183,8 +191,25 @@ def main() -> int:
                     "--tactics", args.profile_tactics,
                     *(x for k, v in plan_bins.items() for x in ("--binary", f"{k}={REPO / v}"))],
                     580)
-    print("\n[h100] summary: " + ", ".join(f"{k}={v}" for k, v in codes.items()), flush=True)
+    summary = "[h100] summary: " + ", ".join(f"{k}={v}" for k, v in codes.items())
+    (out / "summary.txt").write_text(summary + "\n")
+    table = out / "experiment" / "table.txt"
+    last = table.read_text().rstrip() + "\n\n" if table.is_file() else ""
+    if args.archive:
+        packed = archive(out)
+        summary += f"\n[h100] every output is in {packed.name} ({packed.stat().st_size} bytes)"
+    # printed last, so the short table and the exit codes are in the call's output tail
+    print("\n" + last + summary, flush=True)
     return 0
+
+
+def archive(out: Path) -> Path:
+    """Pack OUT into OUT.tar.gz beside it and remove OUT (unpack with tar -xzf)."""
+    packed = out.with_name(out.name + ".tar.gz")
+    with tarfile.open(packed, "w:gz") as tar:
+        tar.add(out, arcname=out.name)
+    shutil.rmtree(out)
+    return packed
 
 
 if __name__ == "__main__":

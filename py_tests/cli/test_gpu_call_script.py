@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import tarfile
 import time
 from pathlib import Path
 
@@ -45,6 +46,27 @@ def test_gpu_steps_record_the_hashes_of_what_they_run(tmp_path: Path) -> None:
                                                            ).read_text()
 
 
+def test_archive_leaves_one_file_holding_every_output(tmp_path: Path) -> None:
+    """The device machine returns at most 8 files: with --archive the call leaves OUT.tar.gz
+    alone, holding every log and record under OUT's name, and still prints its summary last."""
+    fake = tmp_path / "w4a16SM90SimpleTest"
+    fake.write_text("#!/bin/sh\necho stand-in \"$@\"\n")
+    fake.chmod(0o755)
+    out = tmp_path / "calls" / "variants"
+    proc = _h100(out, "repro", "--binary", str(fake), "--archive")
+    assert proc.returncode == 0, proc.stderr
+    assert [p.name for p in out.parent.iterdir()] == ["variants.tar.gz"]
+    with tarfile.open(out.parent / "variants.tar.gz") as tar:
+        names = set(tar.getnames())
+        plain = tar.extractfile("variants/workspace_repro_plain.log")
+        assert plain is not None and b"stand-in --w4a16_workspace_repro=" in plain.read()
+    assert {"variants/COMMANDS.md", "variants/binaries.json", "variants/summary.txt",
+            "variants/workspace_repro_memcheck_wrapper.log"} <= names
+    tail = proc.stdout.rstrip().splitlines()
+    assert tail[-2].startswith("[h100] summary: fingerprint=0, repro-plain=0")
+    assert tail[-1].startswith("[h100] every output is in variants.tar.gz (")
+
+
 def test_a_step_that_outlasts_the_budget_is_cut_and_its_records_kept(tmp_path: Path) -> None:
     """The experiment's second job hangs: the step is killed with its child at the budget
     (less the reserve), the tables are rebuilt from the first job's records, and a step
@@ -70,6 +92,9 @@ def test_a_step_that_outlasts_the_budget_is_cut_and_its_records_kept(tmp_path: P
     assert "`experiment.log` (exit 124," in commands
     assert "`experiment_from_records.log` (exit 0," in commands
     assert "- `workspace_repro_plain`: not run" in commands
+    table = (out / "experiment" / "table.txt").read_text().rstrip()
+    assert table and proc.stdout.rstrip().endswith(table + "\n\n" + (out / "summary.txt"
+                                                                     ).read_text().rstrip())
     summary = json.loads((out / "experiment" / "summary.json").read_text())
     assert summary["jobs_without_records"] == ["knob llama3-8b/o"]
     assert {(b["variant"], b["m"]) for b in summary["best"]} == {("base", 1), ("base", 16)}
