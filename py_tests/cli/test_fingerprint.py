@@ -43,6 +43,33 @@ def test_cli_writes_json_and_refuses_unnamed_paths(tmp_path: Path,
     assert "expected NAME=PATH" in capsys.readouterr().err
 
 
+def test_match_names_the_build_each_run_binary_came_from(
+        tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    """A GPU run's binaries.json against the CPU machine's ready list: each binary is named by
+    the build with the same bytes, whatever its path; one of unknown origin fails the check."""
+    built = {name: tmp_path / name for name in ("base", "split")}
+    for i, f in enumerate(built.values()):
+        f.write_bytes(os.urandom(32) + bytes([i]))
+    ready = tmp_path / "ready.json"
+    assert fingerprint.main([f"{k}={v}" for k, v in built.items()] + ["--out", str(ready)]) == 0
+    copy = tmp_path / "carried"  # the same bytes under another name and path
+    copy.write_bytes(built["split"].read_bytes())
+    ran = tmp_path / "binaries.json"
+    fingerprint.main([f"b={built['base']}", f"s={copy}", f"gone={tmp_path / 'x'}",
+                      "--out", str(ran)])
+    capsys.readouterr()
+    assert fingerprint.main(["--match", str(ran), str(ready)]) == 0
+    assert capsys.readouterr().out.splitlines() == ["b: base", "s: split"]
+    copy.write_bytes(copy.read_bytes() + b"!")  # rebuilt since: no longer the ready binary
+    fingerprint.main([f"s={copy}", "--out", str(ran)])
+    capsys.readouterr()
+    assert fingerprint.main(["--match", str(ran), str(ready)]) == 1
+    assert capsys.readouterr().out == f"s: NO MATCH in {ready}\n"
+    with pytest.raises(SystemExit) as e:
+        fingerprint.main(["--match", str(ran), str(ready), f"x={copy}"])
+    assert e.value.code == 2
+
+
 def _patch_file(name: str) -> Path:
     for folder in (overlay.SLICE_PATCHES, overlay.KERNEL_PATCHES, overlay.EXPERIMENT_PATCHES):
         if (folder / name).is_file():

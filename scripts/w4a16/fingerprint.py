@@ -7,6 +7,8 @@ they ran (`binaries.json`, the experiment's `summary.json`). Equal hashes are th
 committed number belongs to a given patch, whatever the file names say.
 
 Usage: python -m w4a16.fingerprint NAME=PATH [NAME=PATH ...]   (prints JSON)
+       python -m w4a16.fingerprint --match RUN.json READY.json
+         (which built binary each binary of a GPU run is; exit 1 if one is none of them)
 """
 
 from __future__ import annotations
@@ -43,6 +45,14 @@ def describe(files: dict[str, Path]) -> dict[str, dict[str, Any]]:
     return out
 
 
+def match(ran: dict[str, dict[str, Any]],
+          built: dict[str, dict[str, Any]]) -> dict[str, list[str]]:
+    """For each binary a GPU run hashed, the names of the CPU-machine builds with the same
+    bytes (empty: a binary of unknown origin; missing ones are left out)."""
+    return {name: sorted(b for b, rec in built.items() if rec.get("sha256") == entry["sha256"])
+            for name, entry in ran.items() if "sha256" in entry}
+
+
 def _named_path(text: str) -> tuple[str, Path]:
     name, sep, path = text.partition("=")
     if not sep or not name or not path:
@@ -53,11 +63,27 @@ def _named_path(text: str) -> tuple[str, Path]:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m w4a16.fingerprint", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("files", nargs="+", type=_named_path, metavar="NAME=PATH",
+    p.add_argument("files", nargs="*", type=_named_path, metavar="NAME=PATH",
                    help="a file to hash and the name to record it under")
+    p.add_argument("--match", nargs=2, type=Path, metavar=("RUN.json", "READY.json"),
+                   help="hash nothing: name, for each binary in a GPU run's binaries.json, "
+                   "the build in READY.json (written by this tool on the CPU machine) with "
+                   "the same SHA-256; exit 1 if one matches none")
     p.add_argument("--out", type=Path,
                    help="write the JSON here instead of printing it to stdout")
     args = p.parse_args(argv)
+    if args.match is not None:
+        if args.files:
+            p.error("--match takes no NAME=PATH")
+        ran, built = (json.loads(f.read_text()) for f in args.match)
+        found = match(ran, built)
+        for name, builds in found.items():
+            print(f"{name}: " + (", ".join(builds) or f"NO MATCH in {args.match[1]}"))
+        if not found:
+            print(f"{args.match[0]} holds no hashed binary")
+        return 0 if found and all(found.values()) else 1
+    if not args.files:
+        p.error("give NAME=PATH to hash, or --match RUN.json READY.json")
     text = json.dumps(describe(dict(args.files)), indent=1) + "\n"
     if args.out is not None:
         args.out.write_text(text)
