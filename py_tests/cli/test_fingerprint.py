@@ -68,6 +68,10 @@ def test_match_names_the_build_each_run_binary_came_from(
     with pytest.raises(SystemExit) as e:
         fingerprint.main(["--match", str(ran), str(ready), f"x={copy}"])
     assert e.value.code == 2
+    with pytest.raises(SystemExit) as e:
+        fingerprint.main(["--match", str(ran), str(tmp_path / "absent.json")])
+    assert e.value.code == 2
+    assert "--match needs two JSON files" in capsys.readouterr().err
 
 
 def _patch_file(name: str) -> Path:

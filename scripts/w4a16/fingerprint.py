@@ -73,9 +73,12 @@ def main(argv: list[str] | None = None) -> int:
                    help="write the JSON here instead of printing it to stdout")
     args = p.parse_args(argv)
     if args.match is not None:
-        if args.files:
-            p.error("--match takes no NAME=PATH")
-        ran, built = (json.loads(f.read_text()) for f in args.match)
+        if args.files or args.out is not None:
+            p.error("--match takes no NAME=PATH and no --out")
+        try:
+            ran, built = (json.loads(f.read_text()) for f in args.match)
+        except (OSError, ValueError) as e:
+            p.error(f"--match needs two JSON files written by this tool: {e}")
         found = match(ran, built)
         for name, builds in found.items():
             print(f"{name}: " + (", ".join(builds) or f"NO MATCH in {args.match[1]}"))
