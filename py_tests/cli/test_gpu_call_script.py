@@ -22,13 +22,19 @@ def _h100(out: Path, *args: str, timeout: float = 120) -> subprocess.CompletedPr
                           text=True, timeout=timeout)
 
 
+def _stand_in_test_binary(folder: Path) -> Path:
+    """A w4a16SM90SimpleTest that only echoes its arguments (enough for the repro step)."""
+    fake = folder / "w4a16SM90SimpleTest"
+    fake.write_text("#!/bin/sh\necho stand-in \"$@\"\n")
+    fake.chmod(0o755)
+    return fake
+
+
 def test_gpu_steps_record_the_hashes_of_what_they_run(tmp_path: Path) -> None:
     """The test binary and the plan's binaries are hashed before any step, and that command
     is listed in COMMANDS.md like every other step (run with the repro step, which needs no
     GPU to start)."""
-    fake = tmp_path / "w4a16SM90SimpleTest"
-    fake.write_text("#!/bin/sh\necho stand-in \"$@\"\n")
-    fake.chmod(0o755)
+    fake = _stand_in_test_binary(tmp_path)
     bench = tmp_path / "bench"
     bench.write_bytes(os.urandom(64))
     plan = tmp_path / "plan.json"
@@ -49,9 +55,7 @@ def test_gpu_steps_record_the_hashes_of_what_they_run(tmp_path: Path) -> None:
 def test_archive_leaves_one_file_holding_every_output(tmp_path: Path) -> None:
     """The device machine returns at most 8 files: with --archive the call leaves OUT.tar.gz
     alone, holding every log and record under OUT's name, and still prints its summary last."""
-    fake = tmp_path / "w4a16SM90SimpleTest"
-    fake.write_text("#!/bin/sh\necho stand-in \"$@\"\n")
-    fake.chmod(0o755)
+    fake = _stand_in_test_binary(tmp_path)
     out = tmp_path / "calls" / "variants"
     proc = _h100(out, "repro", "--binary", str(fake), "--archive")
     assert proc.returncode == 0, proc.stderr
