@@ -72,6 +72,13 @@ def test_match_names_the_build_each_run_binary_came_from(
         fingerprint.main(["--match", str(ran), str(tmp_path / "absent.json")])
     assert e.value.code == 2
     assert "--match needs two JSON files" in capsys.readouterr().err
+    not_records = tmp_path / "summary.json"  # JSON, but not NAME -> record
+    for text in ('["b", "s"]', '{"variants": 5}'):
+        not_records.write_text(text)
+        with pytest.raises(SystemExit) as e:
+            fingerprint.main(["--match", str(not_records), str(ready)])
+        assert e.value.code == 2
+        assert "is not a NAME -> record map" in capsys.readouterr().err
 
 
 def _patch_file(name: str) -> Path:

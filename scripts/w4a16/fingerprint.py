@@ -53,6 +53,15 @@ def match(ran: dict[str, dict[str, Any]],
             for name, entry in ran.items() if "sha256" in entry}
 
 
+def _records(path: Path) -> dict[str, dict[str, Any]]:
+    """A JSON file this tool wrote: NAME -> record. Any other shape is refused here, so that
+    `match` never meets, say, an experiment's summary.json."""
+    data = json.loads(path.read_text())
+    if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
+        raise ValueError(f"{path} is not a NAME -> record map")
+    return data
+
+
 def _named_path(text: str) -> tuple[str, Path]:
     name, sep, path = text.partition("=")
     if not sep or not name or not path:
@@ -76,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.files or args.out is not None:
             p.error("--match takes no NAME=PATH and no --out")
         try:
-            ran, built = (json.loads(f.read_text()) for f in args.match)
+            ran, built = (_records(f) for f in args.match)
         except (OSError, ValueError) as e:
             p.error(f"--match needs two JSON files written by this tool: {e}")
         found = match(ran, built)
