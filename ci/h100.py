@@ -2,9 +2,13 @@
 
 Each step's exact command line is appended to OUT/COMMANDS.md next to the files it writes,
 so every committed GPU number has its command beside it, and OUT/binaries.json holds the
-SHA-256 of every binary the call runs (see w4a16.fingerprint). Steps run in the order given:
+SHA-256 of every binary the call runs (see w4a16.fingerprint), taken after the build steps
+and before any other. Steps run in the order given:
 
-  build      full slim build (all 84 instantiations), no run
+  build      full slim build (all 84 instantiations), no run, into --binary's folder; with
+             --experiment-patch, of the sources with that candidate patch applied
+  build-plan every binary of --plan that has a recipe in the plan's "builds", each into its
+             own folder (a fresh checkout has none: the build outputs are not tracked)
   relink     the same, linking build/launchers/libw4a16_launchers.a (carried from an earlier
              build of the same sources) instead of compiling the launchers again
   gtest      the whole w4a16SM90SimpleTest through the gtest runner -> w4a16SM90SimpleTest.xml
@@ -19,7 +23,8 @@ The whole call stays inside --budget-s: each step's limit is cut to what is left
 off is killed with its children (exit 124), and a step with no time left is listed as not run.
 The device machine hands back at most 8 files from $OUT, and a call here writes more (logs,
 records, tables, plots, ncu CSVs): --archive packs OUT into OUT.tar.gz as the last act, so
-everything comes back as one file.
+everything comes back as one file. The build steps need the kernel slice in .cache/ (they
+build --offline): carry `.cache` from a machine where `w4a16 build` has fetched it.
 
 Usage (on the GPU machine, from the repository root): python3 ci/h100.py OUT STEP [STEP ...]
 """
@@ -39,6 +44,11 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "scripts"))
+from w4a16.bench.experiment import load_build_recipes  # noqa: E402
+from w4a16.errors import UserError  # noqa: E402
+
+BUILD_STEPS = ("build", "relink", "build-plan")
 DEFAULT_BINARY = REPO / "build" / "slim" / "w4a16SM90SimpleTest"
 RESERVE_S = 15  # kept back from each step for the steps after it (a rebuild from records)
 MIN_STEP_S = 10  # a step with less time than this left is not started
@@ -92,15 +102,19 @@ def main() -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("out", type=Path, help="folder for the raw outputs ($OUT)")
     parser.add_argument("steps", nargs="+",
-                        choices=["build", "relink", "gtest", "pytest", "repeat", "sanitize",
+                        choices=[*BUILD_STEPS, "gtest", "pytest", "repeat", "sanitize",
                                  "repro", "experiment", "profile"],
                         help="the steps to run, in this order (what each does: above)")
-    parser.add_argument("--jobs", type=int, default=10, help="compile jobs for `build`")
+    parser.add_argument("--jobs", type=int, default=10,
+                        help="compile jobs for `build`, `relink` and `build-plan`")
+    parser.add_argument("--experiment-patch", type=Path,
+                        help="for `build`: a candidate patch from patches/experiments/ to "
+                        "build with (w4a16 build --experiment-patch)")
     parser.add_argument("--binary", type=Path, default=DEFAULT_BINARY,
                         help="the w4a16SM90SimpleTest that gtest/pytest/repeat/sanitize/repro "
                         "run (default: build/slim's; e.g. one built with a candidate patch)")
-    parser.add_argument("--plan", type=Path, help="experiment plan JSON for `experiment` and "
-                        "`profile` (its binaries)")
+    parser.add_argument("--plan", type=Path, help="experiment plan JSON for `build-plan`, "
+                        "`experiment` and `profile` (its binaries and their recipes)")
     parser.add_argument("--budget-s", type=float, default=590,
                         help="seconds the whole call may take (default 590, inside the GPU "
                         "machine's 600 s limit); each step's own limit is cut to what is left")
@@ -133,22 +147,44 @@ def main() -> int:
             return 125
         return run_step(out, name, cmd, min(timeout, left), binary)
 
-    # First, the hashes of the binaries this call runs, to match against the build_info.json
-    # of the CPU-machine build each was carried from.
     plan_bins = json.loads(args.plan.read_text())["binaries"] if args.plan else {}
-    codes["fingerprint"] = run(out, "fingerprint", [
-        py, "-m", "w4a16.fingerprint", "--out", str(out / "binaries.json"),
-        f"test={binary}", *(f"{k}={REPO / v}" for k, v in plan_bins.items())], 60)
+    if "build-plan" in args.steps:
+        if args.plan is None:
+            parser.error("step build-plan needs --plan")
+        try:
+            recipes = load_build_recipes(args.plan, REPO)
+        except UserError as e:
+            parser.error(str(e))
+        if not recipes:
+            parser.error(f"plan {args.plan} has no \"builds\" for build-plan")
+    build_cmd = [*w4a16, "build", "--no-run", "--offline", "--jobs", str(args.jobs)]
+
+    def fingerprint() -> None:
+        # The hashes of the binaries this call runs (built here or carried), to match against
+        # the build_info.json of the build each came from.
+        codes["fingerprint"] = run(out, "fingerprint", [
+            py, "-m", "w4a16.fingerprint", "--out", str(out / "binaries.json"),
+            f"test={binary}", *(f"{k}={REPO / v}" for k, v in plan_bins.items())], 60)
 
     for step in args.steps:
+        if step not in BUILD_STEPS and "fingerprint" not in codes:
+            fingerprint()
         if step == "build":
-            codes[step] = run(out, "build", [*w4a16, "build", "--no-run", "--offline",
-                                             "--jobs", str(args.jobs)], 580)
+            patch = ["--experiment-patch", str(args.experiment_patch.resolve())
+                     ] if args.experiment_patch else []
+            codes[step] = run(out, "build", [*build_cmd, "--build-dir", str(binary.parent),
+                                             *patch], 580)
+        elif step == "build-plan":
+            for name, (folder, argv) in recipes.items():
+                codes[f"build-{name}"] = run(out, f"build_{name}", [
+                    *build_cmd, "--build-dir", str(folder), *argv], 580)
+                info = folder / "build_info.json"
+                if info.is_file():  # which sources and patches went into it, by SHA-256
+                    shutil.copy(info, out / f"build_info_{name}.json")
         elif step == "relink":
             prebuilt = REPO / "build" / "launchers" / "libw4a16_launchers.a"
-            codes[step] = run(out, "relink", [*w4a16, "build", "--no-run", "--offline",
-                                              "--jobs", str(args.jobs), "--prebuilt-launchers",
-                                              str(prebuilt)], 580)
+            codes[step] = run(out, "relink", [*build_cmd, "--build-dir", str(binary.parent),
+                                              "--prebuilt-launchers", str(prebuilt)], 580)
         elif step == "gtest":
             codes[step] = run(out, "gtest", [*w4a16, "run", str(binary), "--xml",
                                              str(out / "w4a16SM90SimpleTest.xml")], 580)
@@ -191,6 +227,8 @@ def main() -> int:
                     "--tactics", args.profile_tactics,
                     *(x for k, v in plan_bins.items() for x in ("--binary", f"{k}={REPO / v}"))],
                     580)
+    if "fingerprint" not in codes:  # a call of build steps alone
+        fingerprint()
     summary = "[h100] summary: " + ", ".join(f"{k}={v}" for k, v in codes.items())
     (out / "summary.txt").write_text(summary + "\n")
     table = out / "experiment" / "table.txt"

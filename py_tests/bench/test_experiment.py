@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from w4a16.bench import experiment, profile
+from w4a16.cli import make_parser
 from w4a16.errors import UserError
 
 FAKE = Path(__file__).resolve().with_name("fake_bench_binary.py")
@@ -67,6 +68,28 @@ def test_committed_plans_load(plan: Path) -> None:
     assert exp.variants and exp.shapes
     for v in exp.variants:
         assert v.binary.is_relative_to(REPO / "build"), v.binary
+    # Each recipe must be taken by `w4a16 build` as it stands, and name patches that exist:
+    # on a fresh checkout the GPU call builds from these.
+    for name, (folder, argv) in experiment.load_build_recipes(plan, REPO).items():
+        args = make_parser().parse_args(["build", "--build-dir", str(folder), *argv])
+        for patch in args.experiment_patch or []:
+            assert (REPO / patch).is_file(), (name, patch)
+
+
+def test_build_recipes_are_checked(tmp_path: Path) -> None:
+    """A recipe builds its binary into the binary's own folder; the plan may not choose the
+    folder, the job count or offline mode (the caller does), nor name a binary it lacks."""
+    good = _plan(tmp_path, builds={"a": ["--tiles", "64x16", "--keep-asserts"]})
+    assert experiment.load_build_recipes(good, Path("/r")) == {
+        "a": (tmp_path, ["--tiles", "64x16", "--keep-asserts"])}
+    assert experiment.load_build_recipes(_plan(tmp_path), Path("/r")) == {}
+    with pytest.raises(UserError, match="'zz' is not one of its binaries"):
+        experiment.load_build_recipes(_plan(tmp_path, builds={"zz": []}), Path("/"))
+    with pytest.raises(UserError, match="which the caller chooses"):
+        experiment.load_build_recipes(_plan(tmp_path, builds={"a": ["--build-dir=/x"]}),
+                                      Path("/"))
+    with pytest.raises(UserError, match="must be a list of strings"):
+        experiment.load_build_recipes(_plan(tmp_path, builds={"a": "--tiles 64x16"}), Path("/"))
 
 
 def test_table_compares_each_variant_with_the_first() -> None:

@@ -105,3 +105,37 @@ def test_a_step_that_outlasts_the_budget_is_cut_and_its_records_kept(tmp_path: P
     hung = int(pid_file.read_text())
     state = Path(f"/proc/{hung}/status")
     assert not state.exists() or "\nState:\tZ" in state.read_text(), "the hung child survived"
+
+
+def test_build_plan_builds_each_recipe_before_hashing(tmp_path: Path) -> None:
+    """build-plan runs `w4a16 build` once per recipe, into the binary's folder, and the hashes
+    are taken after the builds, so they are of what was just built. A recipe `w4a16 build`
+    refuses fails its own step (exit 2) without stopping the call."""
+    plan = tmp_path / "plan.json"
+    plan.write_text(json.dumps({
+        "binaries": {"one": str(tmp_path / "x-one" / "bench"),
+                     "two": str(tmp_path / "x-two" / "bench")},
+        "builds": {"one": ["--no-such-flag"], "two": ["--tiles", "0x0"]}}))
+    out = tmp_path / "out"
+    proc = _h100(out, "build-plan", "--plan", str(plan), "--binary",
+                 str(_stand_in_test_binary(tmp_path)))
+    assert proc.returncode == 0, proc.stderr
+    commands = (out / "COMMANDS.md").read_text().splitlines()
+    assert [c.split("`")[1] for c in commands] == ["build_one.log", "build_two.log",
+                                                   "fingerprint.log"]
+    assert f"--build-dir {tmp_path / 'x-one'} --no-such-flag" in commands[0]
+    assert commands[0].startswith("- `build_one.log` (exit 2,")
+    assert "unrecognized arguments: --no-such-flag" in (out / "build_one.log").read_text()
+    assert not commands[1].startswith("- `build_two.log` (exit 0,")
+    assert json.loads((out / "binaries.json").read_text())["one"]["missing"] is True
+
+
+def test_build_plan_refuses_a_plan_without_recipes(tmp_path: Path) -> None:
+    plan = tmp_path / "plan.json"
+    plan.write_text(json.dumps({"binaries": {"one": "x"}}))
+    proc = _h100(tmp_path / "out", "build-plan", "--plan", str(plan))
+    assert proc.returncode == 2
+    assert 'has no "builds" for build-plan' in proc.stderr
+    plan.write_text(json.dumps({"binaries": {"one": "x"}, "builds": {"one": ["--offline"]}}))
+    proc = _h100(tmp_path / "out", "build-plan", "--plan", str(plan))
+    assert proc.returncode == 2 and "which the caller chooses" in proc.stderr

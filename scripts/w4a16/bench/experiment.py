@@ -20,9 +20,14 @@ Plan format::
      "shapes": ["llama2-70b/o", ...] or "all", "m": [1, 16, 64], "dtype": "fp16",
      "plan": {"budget_ms": 10},                       # optional, w4a16.bench.timing.Plan
      "baselines": true,                               # optional: roofline + cuBLAS
+     "builds": {"base": ["--tiles", "64x16", ...]},   # optional: `w4a16 build` arguments
      "variants": [{"name": "base", "binary": "base"},
                   {"name": "splitk2", "binary": "base", "tactics": "NAME,...", "m": [1],
                    "env": {"W4A16_X_DECOMP": "2", "W4A16_X_SPLITS": "2"}}]}
+
+`"builds"` keeps, next to the plan, how each binary is made: the `w4a16 build` arguments that
+produce it in its own folder (the binary's parent), so a fresh checkout on any machine can
+build every binary the plan times (`ci/h100.py OUT build-plan --plan PLAN`).
 """
 
 from __future__ import annotations
@@ -111,6 +116,32 @@ def load_plan(path: Path, root: Path) -> Experiment:
         raise UserError(f"dtype must be one of {shapes.DTYPES}")
     return Experiment(variants, chosen, ms, doc.get("dtype", "fp16"), Plan(**doc.get("plan", {})),
                       bool(doc.get("baselines", False)))
+
+
+# Set by whoever runs a plan's builds, not by the plan: where and how the build happens.
+_RECIPE_RESERVED = ("--build-dir", "--no-run", "--offline", "--jobs", "-j", "--in-tree")
+
+
+def load_build_recipes(path: Path, root: Path) -> dict[str, tuple[Path, list[str]]]:
+    """A plan's "builds": binary name -> (its build folder, the `w4a16 build` arguments)."""
+    try:
+        doc = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as e:
+        raise UserError(f"cannot read plan {path}: {e}") from None
+    bins = doc.get("binaries", {})
+    recipes: dict[str, tuple[Path, list[str]]] = {}
+    for name, argv in doc.get("builds", {}).items():
+        if name not in bins:
+            raise UserError(f"plan {path}: build {name!r} is not one of its binaries "
+                            f"{sorted(bins)}")
+        if not isinstance(argv, list) or not all(isinstance(a, str) for a in argv):
+            raise UserError(f"plan {path}: build {name!r} must be a list of strings")
+        bad = [a for a in argv if a.split("=", 1)[0] in _RECIPE_RESERVED]
+        if bad:
+            raise UserError(f"plan {path}: build {name!r} sets {bad}, which the caller "
+                            "chooses (the folder is the binary's parent)")
+        recipes[name] = ((root / bins[name]).parent, list(argv))
+    return recipes
 
 
 def best_by_problem(records: list[dict[str, Any]]) -> dict[tuple[str, int, str], dict[str, Any]]:
