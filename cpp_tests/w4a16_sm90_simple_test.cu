@@ -245,6 +245,9 @@ std::vector<NamedCase> const& cases() {
       {"wide_k", make(4096, 2048, 8192, 64, F, S, false, 0.5f)},
       {"ragged_n", make(7, 264, 512, 64, F, Z, true, -1.25f)},
       {"down70b_decode", make(1, 8192, 28672, 128, B, S, false, 1.0f)},
+      // 80 tiles of 128 rows on 132 SMs with a long K loop: the decode decomposition (series
+      // patch 0003) runs these stream-K instead of data-parallel.
+      {"qkv70b_decode", make(16, 10240, 8192, 128, F, Z, true, 1.0f)},
   };
   return all;
 }

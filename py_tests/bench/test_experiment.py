@@ -259,3 +259,89 @@ def test_sass_counts_find_waits_calls_and_accumulator_chains(
     ops = kernel["ops"]
     assert ops["HGMMA"] == 2 and ops["WARPGROUP.DEPBAR"] == 1 and ops["CALL"] == 1
     assert ops["LDL"] == 1 and ops["total"] == 6
+
+
+def test_failed_tactics_mark_the_variant_instead_of_passing_as_a_win() -> None:
+    """A candidate whose fast tactics wrote NaN must not read as a speed-up (the deep-K
+    candidate of issue 8 did exactly that: its fastest 'ok' tactic sat beside broken ones)."""
+    exp = experiment.Experiment([experiment.Variant("base", Path("a")),
+                                 experiment.Variant("cand", Path("b"))],
+                                experiment.shapes.shapes(["llama3-8b"], ["o"]), (1, 16), "fp16",
+                                experiment.Plan())
+    records = [
+        {"label": "llama3-8b/o", "m": m, "variant": "base", "status": "ok", "tactic": "t1",
+         "median_us": 20.0} for m in (1, 16)
+    ] + [
+        {"label": "llama3-8b/o", "m": 1, "variant": "cand", "status": "ok", "tactic": "t1",
+         "median_us": 10.0},
+        {"label": "llama3-8b/o", "m": 1, "variant": "cand", "status": "nonfinite",
+         "tactic": "t2", "message": "63 of 4096 outputs are NaN/Inf or unwritten"},
+        {"label": "llama3-8b/o", "m": 16, "variant": "cand", "status": "ok", "tactic": "t1",
+         "median_us": 10.0},
+        {"label": "llama3-8b/o", "m": 16, "variant": "cand", "status": "not_compiled",
+         "tactic": "t3"},
+    ]
+    failed = experiment.failures_by_problem(records)
+    assert list(failed) == [("llama3-8b/o", 1, "cand")]
+    assert "t2: nonfinite 63 of 4096" in failed[("llama3-8b/o", 1, "cand")][0]
+    lines = experiment.table(exp, experiment.best_by_problem(records), failed).splitlines()
+    assert "FAILED" in lines[0]
+    row1 = next(ln for ln in lines if ln.startswith("llama3-8b/o") and ln.split()[1] == "1")
+    row16 = next(ln for ln in lines if ln.startswith("llama3-8b/o") and ln.split()[1] == "16")
+    assert row1.endswith("(2.00x)!") and row16.endswith("(2.00x)")
+
+
+def test_failures_reach_summary_json(tmp_path: Path) -> None:
+    exp = experiment.Experiment([experiment.Variant("base", Path("a"))],
+                                experiment.shapes.shapes(["llama3-8b"], ["o"]), (1,), "fp16",
+                                experiment.Plan())
+    records = [{"label": "llama3-8b/o", "m": 1, "variant": "base", "status": "error",
+                "tactic": "t1", "message": "launch failed"}]
+    text = experiment.write_outputs(exp, records, tmp_path)
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["failures"] == [{"label": "llama3-8b/o", "m": 1, "variant": "base",
+                                    "tactics": ["t1: error launch failed"]}]
+    assert summary["best"] == [] and "FAILED" in text
+
+
+# ncu 2025.3's raw page as ncu_one stores it: the command line, ncu's own notes and the
+# bench's JSON lines come first; DRAM throughput is `gpu__dram_throughput`, and a units row
+# follows the header.
+NCU_RAW = "\n".join([
+    "$ ncu --csv --page raw bench --m 16",
+    '==WARNING== Note: Running with unmodified GPU clocks.',
+    '{"record": "device", "name": "NVIDIA H200"}',
+    '"ID","Kernel Name","gpu__time_duration.sum",'
+    '"gpu__dram_throughput.avg.pct_of_peak_sustained_elapsed","dram__bytes_read.sum",'
+    '"smsp__average_warps_issue_stalled_wait_per_issue_active.ratio","not_kept.sum"',
+    '"","","ns","%","byte","inst",""',
+    '"0","void device_kernel<X>(Params)","28,128","26.69","33,816,576","0.85","7"',
+    "--- stderr",
+])
+
+
+def test_ncu_raw_page_of_current_ncu_is_parsed() -> None:
+    out = profile.parse_ncu_csv(NCU_RAW, "t M=16")
+    assert out["gpu__time_duration.sum"] == 28128.0
+    assert out["gpu__dram_throughput.avg.pct_of_peak_sustained_elapsed"] == 26.69
+    assert out["dram__bytes_read.sum"] == 33816576.0
+    assert out["stall_wait"] == 0.85
+    assert "not_kept.sum" not in out
+    assert out["units"]["dram__bytes_read.sum"] == "byte"
+
+
+def test_ncu_json_is_rebuilt_from_the_raw_csvs(tmp_path: Path,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    name = "ncu_base_m16_tile64x16x64_cluster1x1x1_pingpong.csv"
+    (tmp_path / name).write_text(NCU_RAW)
+    (tmp_path / "unrelated.csv").write_text("x")
+    bench = tmp_path / "bench"
+    bench.write_text("")
+    assert profile.main(["--binary", f"b={bench}", "--out", str(tmp_path), "--from-csv"]) == 0
+    rows = json.loads((tmp_path / "ncu.json").read_text())
+    assert [(r["binary"], r["m"], r["tactic"]) for r in rows] == [
+        ("base", 16, "tile64x16x64_cluster1x1x1_pingpong")]
+    assert "dram  26.7%" in capsys.readouterr().out
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert profile.main(["--binary", f"b={bench}", "--out", str(empty), "--from-csv"]) == 2

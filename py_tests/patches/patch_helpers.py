@@ -49,30 +49,40 @@ def commit_all(repo: Path, message: str) -> None:
     git(repo, "commit", "-q", "-m", message)
 
 
-def add_files_from_hunk_context(root: Path, patch: Path) -> None:
-    """Make up the files a hand-written kernel patch edits, from the patch's own old side:
-    filler lines up to each hunk, then the hunk's context and removed lines."""
-    current: Path | None = None
-    lines: list[str] = []
-    old_start = 0
-    in_hunk = False
+def add_files_from_hunk_context(root: Path, *patches: Path) -> None:
+    """Make up the files hand-written kernel patches edit, from the patches' own old sides:
+    each hunk's context and removed lines at their line numbers, filler lines between.
 
-    def flush() -> None:
-        if current is not None:
-            write(current, "".join(lines))
-            git(root, "add", "-A")
-
-    for raw in patch.read_text().splitlines(keepends=True):
-        if raw.startswith("--- a/"):
-            flush()
-            current, lines, in_hunk = root / raw[6:].strip(), [], False
-        elif raw.startswith("@@"):
-            old_start = int(raw.split()[1].lstrip("-").split(",")[0])
-            lines += [f"// filler line {i}\n" for i in range(len(lines) + 1, old_start)]
-            in_hunk = True
-        elif in_hunk and raw[:1] in (" ", "-"):
-            lines.append(raw[1:])
-        elif in_hunk and raw.startswith("+"):
-            continue
-    flush()
+    `patches` is a series in order: a later patch's old side is the file after the earlier
+    ones, so its line numbers are moved back by what earlier hunks above it added; where two
+    patches share context, the lines must agree."""
+    files: dict[Path, dict[int, str]] = {}
+    grown: dict[Path, list[tuple[int, int]]] = {}  # earlier patches: (new end line, added)
+    for patch in patches:
+        current: Path | None = None
+        mine: dict[Path, list[tuple[int, int]]] = {}
+        position = 0
+        for raw in patch.read_text().splitlines(keepends=True):
+            if raw.startswith("--- a/"):
+                current = root / raw[6:].strip()
+                files.setdefault(current, {})
+                position = 0
+            elif raw.startswith("@@") and current is not None:
+                old, new = raw.split()[1:3]
+                old_start, old_len = (int(x) for x in (old.lstrip("-") + ",1").split(",")[:2])
+                new_start, new_len = (int(x) for x in (new.lstrip("+") + ",1").split(",")[:2])
+                shift = sum(n for end, n in grown.get(current, []) if end < old_start)
+                position = old_start - shift
+                mine.setdefault(current, []).append((new_start + new_len - 1, new_len - old_len))
+            elif position and current is not None and raw[:1] in (" ", "-"):
+                known = files[current].get(position)
+                assert known in (None, raw[1:]), f"{patch.name}: line {position} differs"
+                files[current][position] = raw[1:]
+                position += 1
+        for path, hunks in mine.items():
+            grown.setdefault(path, []).extend(hunks)
+    for path, lines in files.items():
+        last = max(lines, default=0)
+        write(path, "".join(lines.get(i, f"// filler line {i}\n") for i in range(1, last + 1)))
+        git(root, "add", "-A")
     commit_all(root, "made-up kernel sources around the patched lines")

@@ -196,8 +196,7 @@ def test_committed_series_applies_to_a_tree_built_from_the_excerpt(run_cli, tree
 
     if not (paths.PATCHES / series.SERIES_FILE).is_file():
         pytest.skip("no committed series yet")
-    for patch in sorted(series.KERNEL_PATCHES.glob("*.patch")):
-        add_files_from_hunk_context(tree, patch)
+    add_files_from_hunk_context(tree, *sorted(series.KERNEL_PATCHES.glob("*.patch")))
     code, out, _ = run_cli("patch", "apply", "--trtllm-dir", str(tree))
     assert code == 0 and "applied" in out
 

@@ -117,5 +117,16 @@ def test_experiment_patches_apply_to_the_real_slice_after_the_fixes(tmp_path: Pa
         kernels = sources.locate_kernels(None, paths.cache_dir(), fetch=False)
     except UserError as exc:
         pytest.skip(f"the kernel sources are not here: {exc}")
-    _, applied = _build(kernels.kind, kernels.root, tmp_path / "ov", "all", [patch])
+    _, applied = _build(kernels.kind, kernels.root, tmp_path / "ov", overlay.EXPERIMENT_FIXES,
+                        [patch])
     assert applied[-1] == patch.name
+
+
+def test_experiment_patch_on_the_whole_series_says_which_fixes_it_needs(tmp_path: Path) -> None:
+    try:
+        kernels = sources.locate_kernels(None, paths.cache_dir(), fetch=False)
+    except UserError as exc:
+        pytest.skip(f"the kernel sources are not here: {exc}")
+    knobs = overlay.EXPERIMENT_PATCHES / "slice-launcher-knobs.patch"
+    with pytest.raises(UserError, match=f"--kernel-fixes {overlay.EXPERIMENT_FIXES}"):
+        _build(kernels.kind, kernels.root, tmp_path / "ov", "all", [knobs])

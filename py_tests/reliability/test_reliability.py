@@ -76,3 +76,12 @@ def test_missing_sanitizer_is_a_one_line_error(tmp_path: Path,
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2
     assert len(err) == 1 and "compute-sanitizer not found" in err[0]
+
+
+def test_sanitizer_summary_line_is_found_for_every_tool() -> None:
+    racecheck = ("[  PASSED  ] 66 tests.\n"
+                 "========= RACECHECK SUMMARY: 0 hazards displayed (0 errors, 0 warnings)\n")
+    memcheck = "========= ERROR SUMMARY: 0 errors\n"
+    assert "0 hazards displayed" in reliability.summary_line(racecheck)
+    assert reliability.summary_line(memcheck) == "========= ERROR SUMMARY: 0 errors"
+    assert reliability.summary_line("crashed\n") == "no summary line"

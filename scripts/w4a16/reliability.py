@@ -131,10 +131,17 @@ def sanitize(binary: Path, tool: str, binary_args: list[str], log: Path,
         log.write_text(f"$ {' '.join(cmd)}\n(timed out after {timeout:.0f} s)\n{exc.stdout or ''}")
         raise UserError(f"compute-sanitizer timed out after {timeout:.0f} s; log: {log}") from None
     log.write_text(f"$ {' '.join(cmd)}\n(exit {proc.returncode})\n{proc.stdout}{proc.stderr}")
-    tail = [ln for ln in (proc.stdout + proc.stderr).splitlines() if "ERROR SUMMARY" in ln]
-    print(f"[sanitize] exit {proc.returncode}; {tail[-1] if tail else 'no summary line'}; "
+    print(f"[sanitize] exit {proc.returncode}; {summary_line(proc.stdout + proc.stderr)}; "
           f"log: {log}")
     return proc.returncode
+
+
+def summary_line(output: str) -> str:
+    """compute-sanitizer's closing verdict: memcheck, initcheck and synccheck print
+    "ERROR SUMMARY", racecheck prints "RACECHECK SUMMARY"."""
+    tail = [ln for ln in output.splitlines()
+            if "ERROR SUMMARY" in ln or "RACECHECK SUMMARY" in ln]
+    return tail[-1] if tail else "no summary line"
 
 
 def _binary(args: argparse.Namespace) -> Path:

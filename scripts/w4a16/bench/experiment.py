@@ -156,24 +156,53 @@ def best_by_problem(records: list[dict[str, Any]]) -> dict[tuple[str, int, str],
     return best
 
 
-def table(exp: Experiment, best: dict[tuple[str, int, str], dict[str, Any]]) -> str:
-    """Best median per (shape, M) for each variant, with its ratio to the first variant."""
+# Tactic outcomes that say nothing about a variant's correctness: everything else that is not
+# "ok" (nonfinite or unwritten outputs, a launch error, ...) is a failure of that variant.
+NEUTRAL_STATUSES = ("ok", "not_compiled", "skipped")
+FAILED_MARK = "!"
+
+
+def failures_by_problem(records: list[dict[str, Any]]) -> dict[tuple[str, int, str], list[str]]:
+    """(label, m, variant) -> "tactic: status message" of each tactic that failed there."""
+    failed: dict[tuple[str, int, str], list[str]] = {}
+    for r in records:
+        if r.get("status") not in NEUTRAL_STATUSES:
+            failed.setdefault((r["label"], r["m"], r["variant"]), []).append(
+                f"{r.get('tactic')}: {r.get('status')} {r.get('message', '')}".strip())
+    return failed
+
+
+def _legend(failed: dict[tuple[str, int, str], list[str]]) -> list[str]:
+    if not failed:
+        return []
+    return [f"{FAILED_MARK} = some tactics of that variant FAILED there (wrong or unwritten "
+            f"outputs, errors: {sum(map(len, failed.values()))} in all, listed in "
+            "summary.json \"failures\"); its time is the best of the rest and is no result"]
+
+
+def table(exp: Experiment, best: dict[tuple[str, int, str], dict[str, Any]],
+          failed: dict[tuple[str, int, str], list[str]] | None = None) -> str:
+    """Best median per (shape, M) for each variant, with its ratio to the first variant; a
+    variant with failed tactics on a row is marked, so a fast broken kernel cannot pass as a
+    win."""
+    failed = failed or {}
     names = [v.name for v in exp.variants]
     head = f"{'shape':<18}{'M':>5} " + " ".join(f"{n[:14]:>15}" for n in names)
-    lines = [head, "-" * len(head)]
+    lines = [*_legend(failed), head, "-" * len(head)]
     for s in exp.shapes:
         for m in exp.all_ms():
             ref = best.get((s.label, m, names[0]))
             cells = []
             for n in names:
                 r = best.get((s.label, m, n))
+                mark = FAILED_MARK if (s.label, m, n) in failed else ""
                 if r is None:
-                    cells.append(f"{'-':>15}")
+                    cells.append(f"{'-' + mark:>15}")
                 elif ref is None or n == names[0]:
-                    cells.append(f"{r['median_us']:>13.1f}us")
+                    cells.append(f"{r['median_us']:>12.1f}us{mark or ' '}")
                 else:
                     gain = ref["median_us"] / r["median_us"]
-                    cells.append(f"{r['median_us']:>7.1f}({gain:4.2f}x)")
+                    cells.append(f"{r['median_us']:>7.1f}({gain:4.2f}x){mark}")
             lines.append(f"{s.label:<18}{m:>5} " + " ".join(cells))
     return "\n".join(lines)
 
@@ -197,9 +226,11 @@ def measure_baselines(exp: Experiment) -> dict[str, Any]:
 
 
 def target_table(exp: Experiment, best: dict[tuple[str, int, str], dict[str, Any]],
-                 base: dict[str, Any]) -> str:
+                 base: dict[str, Any],
+                 failed: dict[tuple[str, int, str], list[str]] | None = None) -> str:
     """Per (shape, M): the floor, cuBLAS, and each variant's speedup over cuBLAS / fraction
-    of the floor (best tactic)."""
+    of the floor (best tactic), marked where the variant had failed tactics."""
+    failed = failed or {}
     machine = base["machine"]
     cublas = {(c["label"], c["m"]): c.get("median_us") for c in base["cublas"]}
     names = [v.name for v in exp.variants]
@@ -217,10 +248,11 @@ def target_table(exp: Experiment, best: dict[tuple[str, int, str], dict[str, Any
             cells = []
             for n in names:
                 r = best.get((s.label, m, n))
+                mark = FAILED_MARK if (s.label, m, n) in failed else " "
                 if r is None or cb is None:
-                    cells.append(f"{'-':>17}")
+                    cells.append(f"{'-':>16}{mark}")
                 else:
-                    cells.append(f"{cb / r['median_us']:>8.2f}x {fl / r['median_us']:>6.0%}")
+                    cells.append(f"{cb / r['median_us']:>8.2f}x {fl / r['median_us']:>5.0%}{mark}")
             cb_text = f"{cb:>8.1f}" if cb is not None else f"{'-':>8}"
             lines.append(f"{s.label:<18}{m:>5}{fl:>8.1f}{cb_text} " + " ".join(cells))
     return "\n".join(lines)
@@ -289,9 +321,12 @@ def write_outputs(exp: Experiment, records: list[dict[str, Any]], out: Path) -> 
     binaries.json it wrote first; returns the table text."""
     base = _saved(out, "baselines.json")
     best = best_by_problem(records)
+    failed = failures_by_problem(records)
     done = {(r["variant"], r["label"]) for r in records}
     summary = {"best": [{"label": k[0], "m": k[1], "variant": k[2], "tactic": r["tactic"],
                          "median_us": r["median_us"]} for k, r in sorted(best.items())],
+               "failures": [{"label": k[0], "m": k[1], "variant": k[2], "tactics": v}
+                            for k, v in sorted(failed.items())],
                "baselines": base,
                # jobs with no record: not reached by a run cut off at its time limit, or
                # a binary that failed before timing anything (binary.log says which)
@@ -300,9 +335,9 @@ def write_outputs(exp: Experiment, records: list[dict[str, Any]], out: Path) -> 
                # which build each number came from: match against build_info.json
                "binaries": _saved(out, "binaries.json")}
     (out / "summary.json").write_text(json.dumps(summary, indent=1) + "\n")
-    text = table(exp, best)
+    text = table(exp, best, failed)
     if base is not None:
-        text += "\n\n" + target_table(exp, best, base)
+        text += "\n\n" + target_table(exp, best, base, failed)
     (out / "table.txt").write_text(text + "\n")
     try:
         plots.plot_variants(summary["best"], [v.name for v in exp.variants],

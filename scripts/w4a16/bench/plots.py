@@ -137,6 +137,8 @@ def plot_variants(best: Sequence[Mapping[str, Any]], variants: Sequence[str],
     panel per shape, cuBLAS dotted when the run measured it. `best` holds the summary's
     rows (label, m, variant, median_us); colours follow `variants`, so they match across
     panels even where a variant ran on fewer token counts."""
+    if not best:
+        raise UserError("no variant timed any tactic successfully: nothing to plot")
     plt = _pyplot()
     labels = _labels(best)
     fig, axes = _figure(plt, labels)

@@ -39,7 +39,8 @@ METRICS = (
     "gpu__time_duration.sum",
     "dram__bytes_read.sum",
     "dram__bytes_write.sum",
-    "dram__throughput.avg.pct_of_peak_sustained_elapsed",
+    "dram__bytes.sum.per_second",
+    "gpu__dram_throughput.avg.pct_of_peak_sustained_elapsed",
     "sm__throughput.avg.pct_of_peak_sustained_elapsed",
     "launch__grid_size",
     "launch__block_size",
@@ -53,7 +54,12 @@ METRICS = (
     "smsp__cycles_active.avg",
 )
 # Section names are stable across ncu versions (metric names are not); --page raw lists every
-# metric the sections collected, and we keep the ones in METRICS plus all stall ratios.
+# metric the sections collected, and we keep the ones in METRICS plus all stall ratios. The
+# sections of ncu 2025.3 do not collect the byte and instruction counts, so those are asked
+# for by name too (EXTRA_METRICS); DRAM throughput is `gpu__dram_throughput` there.
+EXTRA_METRICS = ("dram__bytes_read.sum", "dram__bytes_write.sum", "smsp__inst_executed.sum",
+                 "sm__inst_executed_pipe_tensor_op_gmma.sum", "sm__cycles_elapsed.avg",
+                 "smsp__cycles_active.avg")
 SECTIONS = ("SpeedOfLight", "LaunchStats", "Occupancy", "WarpStateStats",
             "MemoryWorkloadAnalysis", "ComputeWorkloadAnalysis")
 STALL = re.compile(r"smsp__average_warps?_(?:latency_)?issue_stalled_(\w+?)_per_issue_active")
@@ -83,26 +89,35 @@ def ncu_one(binary: Path, n: int, k: int, m: int, tactic: str, raw_csv: Path) ->
     cmd = [_tool("ncu"), "--clock-control", "none", "--target-processes", "all",
            "-k", "regex:device_kernel", "-c", "1", "--csv", "--page", "raw",
            *(x for sec in SECTIONS for x in ("--section", sec)),
+           "--metrics", ",".join(EXTRA_METRICS),
            str(binary), "--n", str(n), "--k", str(k), "--m", str(m), "--tactics", tactic,
            "--min-samples", "1", "--max-samples", "1", "--budget-ms", "0.1", "--warmup", "0",
            "--max-launches", "1"]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     raw_csv.write_text("$ " + " ".join(cmd) + "\n" + proc.stdout + "\n--- stderr\n" + proc.stderr)
-    # ncu's CSV is the block of lines starting with '"ID"'; the bench's JSON lines come first.
-    lines = proc.stdout.splitlines()
-    start = next((i for i, ln in enumerate(lines) if ln.startswith('"ID"')), None)
-    if proc.returncode != 0 or start is None:
+    if proc.returncode != 0:
         tail = (proc.stderr or proc.stdout).strip().splitlines()[-2:]
         raise UserError(f"ncu failed for {tactic} M={m}: {' | '.join(tail)}")
+    return parse_ncu_csv(proc.stdout, f"{tactic} M={m}")
+
+
+def parse_ncu_csv(text: str, what: str) -> dict[str, Any]:
+    """The kept metrics of the first kernel in ncu's `--csv --page raw` output (which may
+    follow other lines: the bench's own JSON records, or the command line ncu_one writes)."""
+    # ncu's CSV is the block of lines starting with '"ID"'; the bench's JSON lines come first.
+    lines = text.splitlines()
+    start = next((i for i, ln in enumerate(lines) if ln.startswith('"ID"')), None)
+    if start is None:
+        raise UserError(f"ncu profiled no kernel for {what}")
     rows = list(csv.DictReader(io.StringIO("\n".join(lines[start:]))))
-    data = [r for r in rows if r.get("ID", "").strip().isdigit()]
-    data_units = next((r for r in rows if not r.get("ID", "").strip()), {})
+    data = [r for r in rows if (r.get("ID") or "").strip().isdigit()]
+    data_units = next((r for r in rows if not (r.get("ID") or "").strip()), {})
     if not data:
-        raise UserError(f"ncu profiled no kernel for {tactic} M={m}")
+        raise UserError(f"ncu profiled no kernel for {what}")
     row = data[0]
     out: dict[str, Any] = {"kernel": row.get("Kernel Name", "")[:160]}
     for metric, value in row.items():
-        stall = STALL.match(metric)
+        stall = STALL.match(metric or "")
         if metric in METRICS:
             out[metric] = _number(value)
         elif stall and metric.endswith(".ratio"):
@@ -157,6 +172,37 @@ def kernel_fields(name: str) -> str:
             f"stages={stages.group(1) if stages else '?'}")
 
 
+RAW_NAME = re.compile(r"ncu_(?P<binary>.+?)_m(?P<m>\d+)_(?P<tactic>tile\w+)\.csv")
+
+
+def reparse(folder: Path) -> list[dict[str, Any]]:
+    """ncu.json's records again, from the raw CSVs in `folder` (sorted by binary, M, tactic)."""
+    found = []
+    for raw in folder.glob("ncu_*.csv"):
+        hit = RAW_NAME.fullmatch(raw.name)
+        if hit is None:
+            continue
+        what = f"{hit['tactic']} M={hit['m']}"
+        record = parse_ncu_csv(raw.read_text(errors="replace"), what)
+        found.append({"binary": hit["binary"], "m": int(hit["m"]), "tactic": hit["tactic"],
+                      **record})
+    if not found:
+        raise UserError(f"no ncu_NAME_mM_TACTIC.csv files in {folder}")
+    return sorted(found, key=lambda r: (r["binary"], r["m"], r["tactic"]))
+
+
+def print_ncu_table(results: list[dict[str, Any]]) -> None:
+    """One line per profiled kernel: time, DRAM throughput, grid and the top three stalls."""
+    for r in results:
+        stalls = sorted(((v, k[6:]) for k, v in r.items()
+                         if k.startswith("stall_") and isinstance(v, float)), reverse=True)[:3]
+        print(f"{r['binary']:<9} M={r['m']:<4} {r['tactic'][:38]:<39} "
+              f"{r.get('gpu__time_duration.sum', 0) / 1e3:7.1f}us dram "
+              f"{r.get('gpu__dram_throughput.avg.pct_of_peak_sustained_elapsed', 0):5.1f}% grid "
+              f"{r.get('launch__grid_size', 0):>5.0f} top stalls "
+              + ", ".join(f"{s}={v:.2f}" for v, s in stalls))
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m w4a16.bench.profile", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -170,9 +216,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--tactics", default="", help="comma-separated tactic names for ncu "
                    "(names as w4a16SM90Bench --list prints them); empty: no ncu")
     p.add_argument("--no-sass", action="store_true", help="skip the cuobjdump counts")
+    p.add_argument("--from-csv", action="store_true",
+                   help="run nothing: rebuild OUT/ncu.json and the table from the raw "
+                   "ncu_NAME_mM_TACTIC.csv files an earlier run left in --out (any machine)")
     args = p.parse_args(argv)
 
     def go(_: argparse.Namespace) -> int:
+        if args.from_csv:
+            results = reparse(args.out)
+            (args.out / "ncu.json").write_text(json.dumps(results, indent=1) + "\n")
+            print_ncu_table(results)
+            return 0
         tactics = parse_tactic_names(args.tactics)
         bins = {}
         for item in args.binary:
@@ -209,14 +263,7 @@ def main(argv: list[str] | None = None) -> int:
                     ncu_json.write_text(json.dumps(results, indent=1) + "\n")
                     print(f"[profile] {name} M={m} {t}: "
                           f"{r.get('gpu__time_duration.sum', '?')} ns", flush=True)
-        for r in results:
-            stalls = sorted(((v, k[6:]) for k, v in r.items()
-                             if k.startswith("stall_") and isinstance(v, float)), reverse=True)[:3]
-            print(f"{r['binary']:<9} M={r['m']:<4} {r['tactic'][:38]:<39} "
-                  f"{r.get('gpu__time_duration.sum', 0) / 1e3:7.1f}us dram "
-                  f"{r.get('dram__throughput.avg.pct_of_peak_sustained_elapsed', 0):5.1f}% grid "
-                  f"{r.get('launch__grid_size', 0):>5.0f} top stalls "
-                  + ", ".join(f"{s}={v:.2f}" for v, s in stalls))
+        print_ncu_table(results)
         return 0
 
     return run_guarded(go, args)

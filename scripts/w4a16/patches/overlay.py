@@ -25,6 +25,9 @@ from w4a16.errors import UserError
 SLICE_PATCHES = paths.PATCHES / "slice"
 KERNEL_PATCHES = paths.PATCHES / "kernel"
 EXPERIMENT_PATCHES = paths.PATCHES / "experiments"  # measurement only, never in the series
+# The experiment patches were written and measured on top of this selection of the series
+# (`--kernel-fixes`); later fixes touch the same lines, so they need it to apply.
+EXPERIMENT_FIXES = "0002"
 _TARGET = re.compile(r"^\+\+\+ b/(\S+)$", re.MULTILINE)
 
 
@@ -132,6 +135,9 @@ def build_overlay(kind: str, kernel_root: Path, dest: Path,
                       != (base / Path(*Path(t).parts[strip - 1:])).read_bytes() for t in targets)
         if proc.returncode != 0 or not changed:
             first = (proc.stderr.strip().splitlines() or ["git apply changed nothing"])[0]
-            raise UserError(f"kernel patch {patch.name} does not apply to {base}: {first}")
+            hint = (f" (experiment patches apply on top of --kernel-fixes {EXPERIMENT_FIXES})"
+                    if patch.parent == EXPERIMENT_PATCHES.resolve() else "")
+            raise UserError(f"kernel patch {patch.name} does not apply to {base}: {first}"
+                            + hint)
         applied.append(patch.name)
     return dest, applied
