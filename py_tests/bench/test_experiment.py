@@ -335,13 +335,13 @@ def test_ncu_json_is_rebuilt_from_the_raw_csvs(tmp_path: Path,
     name = "ncu_base_m16_tile64x16x64_cluster1x1x1_pingpong.csv"
     (tmp_path / name).write_text(NCU_RAW)
     (tmp_path / "unrelated.csv").write_text("x")
-    bench = tmp_path / "bench"
-    bench.write_text("")
-    assert profile.main(["--binary", f"b={bench}", "--out", str(tmp_path), "--from-csv"]) == 0
+    assert profile.main(["--out", str(tmp_path), "--from-csv"]) == 0
     rows = json.loads((tmp_path / "ncu.json").read_text())
     assert [(r["binary"], r["m"], r["tactic"]) for r in rows] == [
         ("base", 16, "tile64x16x64_cluster1x1x1_pingpong")]
     assert "dram  26.7%" in capsys.readouterr().out
     empty = tmp_path / "empty"
     empty.mkdir()
-    assert profile.main(["--binary", f"b={bench}", "--out", str(empty), "--from-csv"]) == 2
+    assert profile.main(["--out", str(empty), "--from-csv"]) == 2
+    assert profile.main(["--out", str(empty), "--tactics", "x"]) == 2  # no --binary, no CSVs
+    assert "--binary NAME=PATH is needed" in capsys.readouterr().err

@@ -35,10 +35,12 @@ from w4a16.errors import UserError
 from w4a16.sources import CUDA_BIN, cuda_tool
 from w4a16.tactics import parse_tactic_names
 
-METRICS = (
+# Section names are stable across ncu versions (metric names are not); --page raw lists every
+# metric the sections collected. The sections of ncu 2025.3 do not collect the byte and
+# instruction counts, so those are asked for by name (REQUESTED_METRICS); DRAM throughput is
+# `gpu__dram_throughput` there. We keep METRICS (both kinds) plus all stall ratios.
+SECTION_METRICS = (
     "gpu__time_duration.sum",
-    "dram__bytes_read.sum",
-    "dram__bytes_write.sum",
     "dram__bytes.sum.per_second",
     "gpu__dram_throughput.avg.pct_of_peak_sustained_elapsed",
     "sm__throughput.avg.pct_of_peak_sustained_elapsed",
@@ -48,18 +50,16 @@ METRICS = (
     "launch__registers_per_thread",
     "launch__shared_mem_per_block_dynamic",
     "sm__cycles_active.avg",
-    "sm__cycles_elapsed.avg",
+)
+REQUESTED_METRICS = (
+    "dram__bytes_read.sum",
+    "dram__bytes_write.sum",
     "smsp__inst_executed.sum",
     "sm__inst_executed_pipe_tensor_op_gmma.sum",
+    "sm__cycles_elapsed.avg",
     "smsp__cycles_active.avg",
 )
-# Section names are stable across ncu versions (metric names are not); --page raw lists every
-# metric the sections collected, and we keep the ones in METRICS plus all stall ratios. The
-# sections of ncu 2025.3 do not collect the byte and instruction counts, so those are asked
-# for by name too (EXTRA_METRICS); DRAM throughput is `gpu__dram_throughput` there.
-EXTRA_METRICS = ("dram__bytes_read.sum", "dram__bytes_write.sum", "smsp__inst_executed.sum",
-                 "sm__inst_executed_pipe_tensor_op_gmma.sum", "sm__cycles_elapsed.avg",
-                 "smsp__cycles_active.avg")
+METRICS = SECTION_METRICS + REQUESTED_METRICS
 SECTIONS = ("SpeedOfLight", "LaunchStats", "Occupancy", "WarpStateStats",
             "MemoryWorkloadAnalysis", "ComputeWorkloadAnalysis")
 STALL = re.compile(r"smsp__average_warps?_(?:latency_)?issue_stalled_(\w+?)_per_issue_active")
@@ -89,7 +89,7 @@ def ncu_one(binary: Path, n: int, k: int, m: int, tactic: str, raw_csv: Path) ->
     cmd = [_tool("ncu"), "--clock-control", "none", "--target-processes", "all",
            "-k", "regex:device_kernel", "-c", "1", "--csv", "--page", "raw",
            *(x for sec in SECTIONS for x in ("--section", sec)),
-           "--metrics", ",".join(EXTRA_METRICS),
+           "--metrics", ",".join(REQUESTED_METRICS),
            str(binary), "--n", str(n), "--k", str(k), "--m", str(m), "--tactics", tactic,
            "--min-samples", "1", "--max-samples", "1", "--budget-ms", "0.1", "--warmup", "0",
            "--max-launches", "1"]
@@ -206,8 +206,8 @@ def print_ncu_table(results: list[dict[str, Any]]) -> None:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m w4a16.bench.profile", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--binary", action="append", required=True, metavar="NAME=PATH",
-                   help="a bench binary to examine, named (repeatable)")
+    p.add_argument("--binary", action="append", default=[], metavar="NAME=PATH",
+                   help="a bench binary to examine, named (repeatable; not used with --from-csv)")
     p.add_argument("--out", type=Path, required=True, help="folder for the JSON and raw CSV")
     p.add_argument("--n", type=int, default=8192, help="weight N for ncu (default 8192)")
     p.add_argument("--k", type=int, default=8192, help="weight K for ncu (default 8192)")
@@ -227,6 +227,8 @@ def main(argv: list[str] | None = None) -> int:
             (args.out / "ncu.json").write_text(json.dumps(results, indent=1) + "\n")
             print_ncu_table(results)
             return 0
+        if not args.binary:
+            raise UserError("--binary NAME=PATH is needed (at least one), except with --from-csv")
         tactics = parse_tactic_names(args.tactics)
         bins = {}
         for item in args.binary:
