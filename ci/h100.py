@@ -5,8 +5,9 @@ so every committed GPU number has its command beside it, and OUT/binaries.json h
 SHA-256 of every binary the call runs (see w4a16.fingerprint), taken after the build steps
 and before any other. Steps run in the order given:
 
-  build      full slim build (all 84 instantiations), no run, into --binary's folder; with
-             --experiment-patch, of the sources with that candidate patch applied
+  build      full build (all 84 instantiations), no run, into --binary's folder: slim from
+             the kernel slice, full-tree from --trtllm-dir; with --experiment-patch, of the
+             sources with that candidate patch applied
   build-plan every binary of --plan that has a recipe in the plan's "builds", each into its
              own folder (a fresh checkout has none: the build outputs are not tracked)
   relink     the same, linking build/launchers/libw4a16_launchers.a (carried from an earlier
@@ -14,6 +15,10 @@ and before any other. Steps run in the order given:
   gtest      the whole w4a16SM90SimpleTest through the gtest runner -> w4a16SM90SimpleTest.xml
   pytest     `pytest py_tests` with the real binary through the bridge -> pytest.xml
   repeat     the suite 3 times with one seed; pass/fail and per-tactic bit identity
+  reference  the torch reference checks (py_tests/reference) of --binary's case mode
+  bench      `w4a16 bench` with --binary's bench beside it and --bench-args -> OUT/bench
+  crossover  the bench binary alone over the Llama shapes at M = 1..16 (fp16, scale-only, group
+             128): every tactic, the CUDA-core GEMV included -> OUT/crossover/<shape>.jsonl
   sanitize   memcheck and racecheck over a representative subset of GPU cases
   repro      the too-small-workspace reproduction, plain and under memcheck
   experiment variants and launcher knobs timed against each other (--plan, w4a16.bench.experiment)
@@ -45,10 +50,13 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "scripts"))
+from w4a16.bench import shapes  # noqa: E402
 from w4a16.bench.experiment import load_build_recipes  # noqa: E402
 from w4a16.errors import UserError  # noqa: E402
 
 BUILD_STEPS = ("build", "relink", "build-plan")
+# Where the CUDA-core GEMV and the SM90 tactics cross over: every M the GEMV has, and one past.
+CROSSOVER_MS = "1,2,3,4,5,6,7,8,10,12,15,16"
 DEFAULT_BINARY = REPO / "build" / "slim" / "w4a16SM90SimpleTest"
 RESERVE_S = 15  # kept back from each step for the steps after it (a rebuild from records)
 MIN_STEP_S = 10  # a step with less time than this left is not started
@@ -105,11 +113,25 @@ def main() -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("out", type=Path, help="folder for the raw outputs ($OUT)")
     parser.add_argument("steps", nargs="+",
-                        choices=[*BUILD_STEPS, "gtest", "pytest", "repeat", "sanitize",
-                                 "repro", "experiment", "profile"],
+                        choices=[*BUILD_STEPS, "gtest", "pytest", "reference", "bench",
+                                 "crossover", "repeat", "sanitize", "repro", "experiment",
+                                 "profile"],
                         help="the steps to run, in this order (what each does: above)")
     parser.add_argument("--jobs", type=int, default=10,
                         help="compile jobs for `build`, `relink` and `build-plan`")
+    parser.add_argument("--trtllm-dir", type=Path,
+                        help="for the build steps: the TensorRT-LLM tree to build from (a "
+                        "full-tree build where it holds the runner and the GEMV)")
+    parser.add_argument("--gtest-src", type=Path,
+                        help="for the build steps: a GoogleTest source folder (the GPU machine "
+                        "has no package index)")
+    parser.add_argument("--build-args", default="",
+                        help="more arguments for the build steps' `w4a16 build` (one string), "
+                        "e.g. a --tiles selection")
+    parser.add_argument("--bench-args", default="--quick",
+                        help="arguments for the bench step's `w4a16 bench` (one string)")
+    parser.add_argument("--sanitize-filter", default=SANITIZE_FILTER,
+                        help="gtest filter of the cases the sanitize step runs")
     parser.add_argument("--experiment-patch", type=Path,
                         help="for `build`: a candidate patch from patches/experiments/ to "
                         "build with (w4a16 build --experiment-patch)")
@@ -161,6 +183,11 @@ def main() -> int:
         if not recipes:
             parser.error(f"plan {args.plan} has no \"builds\" for build-plan")
     build_cmd = [*w4a16, "build", "--no-run", "--offline", "--jobs", str(args.jobs)]
+    if args.trtllm_dir:
+        build_cmd += ["--trtllm-dir", str(args.trtllm_dir.resolve())]
+    if args.gtest_src:
+        build_cmd += ["--gtest-src", str(args.gtest_src.resolve())]
+    build_cmd += shlex.split(args.build_args)
 
     def fingerprint() -> None:
         # The hashes of the binaries this call runs (built here or carried), to match against
@@ -197,6 +224,24 @@ def main() -> int:
                 py, "-m", "pytest", "py_tests", "-p", "no:cacheprovider", "-q",
                 f"--gtest-binary={binary}", f"--junitxml={out / 'pytest.xml'}",
                 f"--gtest-merged-xml={out / 'pytest_gtest_merged.xml'}"], 580)
+        elif step == "reference":
+            codes[step] = run(out, "reference", [
+                py, "-m", "pytest", "py_tests/reference", "-p", "no:cacheprovider", "-q", "-ra",
+                f"--junitxml={out / 'reference.xml'}"], 580)
+        elif step == "bench":
+            codes[step] = run(out, "bench", [
+                *w4a16, "bench", "--binary", str(binary.parent / "w4a16SM90Bench"),
+                "--out", str(out / "bench"), *shlex.split(args.bench_args)], 580)
+        elif step == "crossover":
+            folder = out / "crossover"
+            folder.mkdir(exist_ok=True)
+            for shape in shapes.shapes(("llama3-8b", "llama2-70b")):
+                name = shape.label.replace("/", "_")
+                codes[f"crossover-{name}"] = run(out, f"crossover_{name}", [
+                    str(binary.parent / "w4a16SM90Bench"), "--n", str(shape.n), "--k",
+                    str(shape.k), "--m", CROSSOVER_MS, "--dtype", "fp16", "--quant", "scale_only",
+                    "--group", "128", "--label", shape.label, "--tactics", "all",
+                    "--out", str(folder / f"{name}.jsonl")], 120)
         elif step == "repeat":
             codes[step] = run(out, "repeat", [*w4a16, "repeat", str(binary), "--runs", "3",
                                               "--seed", "20261122", "--out", str(out / "repeat")],
@@ -205,7 +250,8 @@ def main() -> int:
             for tool in ("memcheck", "racecheck"):
                 codes[f"sanitize-{tool}"] = run(out, f"sanitize_{tool}", [
                     *w4a16, "sanitize", str(binary), "--tool", tool, "--filter",
-                    SANITIZE_FILTER, "--log", str(out / f"compute_sanitizer_{tool}.log")], 580)
+                    args.sanitize_filter, "--log", str(out / f"compute_sanitizer_{tool}.log")],
+                    580)
         elif step == "repro":
             small = str(16 << 20)
             codes["repro-plain"] = run(out, "workspace_repro_plain", [

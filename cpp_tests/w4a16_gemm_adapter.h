@@ -1,12 +1,17 @@
 // The one place the test touches TensorRT-LLM's GEMM API. Chosen at compile time:
 //
-// * W4A16_USE_TRTLLM_RUNNER (inside a full TensorRT-LLM tree, where no generated registry
-//   header exists): CutlassFpAIntBGemmRunner,
-//   with its getWorkspaceSize, getConfigs and gemm.
+// * W4A16_USE_TRTLLM_RUNNER (a full-tree build, or inside TensorRT-LLM where no generated
+//   registry header exists): CutlassFpAIntBGemmRunner with its getWorkspaceSize, getConfigs
+//   and gemm, and TensorRT-LLM's CUDA-core GEMV through weight_only::kernel_launcher.
 // * otherwise (the kernel-only slice): the SM90 dispatch that the runner calls on Hopper,
-//   sm90_dispatch_gemm_to_cutlass, plus the generated registry of compiled tactics.
+//   sm90_dispatch_gemm_to_cutlass.
+// Where a generated registry exists it says which tactics this build compiled.
 //
-// Both paths validate the problem and refuse a workspace smaller than the SM90 rule before
+// The heuristic's candidate list ends with a copy of its first tile flagged enableCudaKernel:
+// TensorRT-LLM's weight-only plugins run the CUDA-core GEMV for that entry, not CUTLASS, so
+// here it is the tactic `cuda_core_gemv`, runnable where the GEMV was built.
+//
+// Every path validates the problem and refuses a workspace smaller than the SM90 rule before
 // anything is launched: TensorRT-LLM's launcher only logs that case and runs anyway.
 #pragma once
 
@@ -23,17 +28,32 @@
 #include "tensorrt_llm/kernels/cutlass_kernels/cutlass_heuristic.h"
 #include "w4a16_host_ref.h"
 
-// The slim build generates w4a16_tactic_registry.h; a TensorRT-LLM tree has none and builds
-// every tactic into libtensorrt_llm, so there the runner is used.
-#if !defined(W4A16_USE_TRTLLM_RUNNER) && !__has_include("w4a16_tactic_registry.h")
+// Our builds generate w4a16_tactic_registry.h; inside TensorRT-LLM there is none, every tactic
+// is in libtensorrt_llm, and the runner is used.
+#if __has_include("w4a16_tactic_registry.h")
+#define W4A16_HAS_REGISTRY 1
+// The registry includes the SM90 dispatch (and what that header forgets to include).
+#include "w4a16_tactic_registry.h"
+#elif !defined(W4A16_USE_TRTLLM_RUNNER)
 #define W4A16_USE_TRTLLM_RUNNER 1
 #endif
 
 #ifdef W4A16_USE_TRTLLM_RUNNER
 #include "tensorrt_llm/kernels/cutlass_kernels/fpA_intB_gemm/fpA_intB_gemm.h"
-#else
-// The registry includes the SM90 dispatch (and what that header forgets to include).
-#include "w4a16_tactic_registry.h"
+// The CUDA-core GEMV where the tree has it; a full-tree build's GEMV registry declares the
+// GEMVs it leaves out before TensorRT-LLM's launcher names them.
+#if __has_include("w4a16_gemv_registry.h")
+#include "w4a16_gemv_registry.h"
+#define W4A16_HAS_GEMV 1
+#elif __has_include("tensorrt_llm/kernels/weightOnlyBatchedGemv/kernelLauncher.h")
+#include "tensorrt_llm/kernels/weightOnlyBatchedGemv/kernelLauncher.h"
+#define W4A16_HAS_GEMV 1
+#endif
+// TensorRT-LLM's weight preprocessing, as users run it on their weights.
+#if __has_include("tensorrt_llm/kernels/cutlass_kernels/cutlass_preprocessors.h")
+#include "tensorrt_llm/kernels/cutlass_kernels/cutlass_preprocessors.h"
+#define W4A16_HAS_TRTLLM_PREPROCESSOR 1
+#endif
 #endif
 
 namespace w4a16 {
@@ -45,6 +65,72 @@ inline constexpr char const* kAdapterName =
     "CutlassFpAIntBGemmRunner";
 #else
     "sm90_dispatch_gemm_to_cutlass";
+#endif
+
+// ---- weight preprocessing -----------------------------------------------------------------
+
+#ifdef W4A16_HAS_TRTLLM_PREPROCESSOR
+inline constexpr char const* kPreprocessorName = "preprocess_weights_for_mixed_gemm";
+
+// TensorRT-LLM's input: the signed int4 values row-major [K, N], two per byte, low nibble first.
+inline std::vector<size_t> trtllm_shape(int k, int n) {
+  return {static_cast<size_t>(k), static_cast<size_t>(n)};
+}
+
+// preprocess_weights_for_mixed_gemm itself: it asks the current device for its architecture,
+// so it needs a GPU.
+inline std::vector<uint8_t> trtllm_preprocess(int8_t const* q, int k, int n) {
+  check_weight_shape(k, n);
+  std::vector<int8_t> values(q, q + static_cast<size_t>(k) * n);
+  std::vector<uint8_t> packed = pack_int4(values), out(packed.size());
+  tensorrt_llm::kernels::cutlass_kernels::preprocess_weights_for_mixed_gemm(
+      reinterpret_cast<int8_t*>(out.data()), reinterpret_cast<int8_t const*>(packed.data()),
+      trtllm_shape(k, n), tensorrt_llm::kernels::cutlass_kernels::QuantType::W4_A16);
+  return out;
+}
+
+// The same transformation for SM90 without a GPU: TensorRT-LLM's exported steps called as
+// preprocess_weights_for_mixed_gemm calls them on SM90 (row permutation for arch 90, transpose
+// to column major, no column interleave on SM90, then the +8 bias and nibble interleave).
+inline std::vector<uint8_t> trtllm_preprocess_sm90_steps(int8_t const* q, int k, int n) {
+  namespace tck = tensorrt_llm::kernels::cutlass_kernels;
+  check_weight_shape(k, n);
+  std::vector<int8_t> values(q, q + static_cast<size_t>(k) * n);
+  std::vector<uint8_t> a = pack_int4(values), b(a.size());
+  auto const shape = trtllm_shape(k, n);
+  tck::permute_B_rows_for_mixed_gemm(reinterpret_cast<int8_t*>(b.data()),
+                                     reinterpret_cast<int8_t const*>(a.data()), shape,
+                                     tck::QuantType::W4_A16, 90);
+  tck::subbyte_transpose(reinterpret_cast<int8_t*>(a.data()), reinterpret_cast<int8_t const*>(b.data()),
+                         shape, tck::QuantType::W4_A16);
+  tck::add_bias_and_interleave_quantized_tensor_inplace(reinterpret_cast<int8_t*>(a.data()),
+                                                        static_cast<size_t>(k) * n,
+                                                        tck::QuantType::W4_A16);
+  return a;
+}
+
+// TensorRT-LLM's preprocessor takes K and N that are multiples of 64 (its transpose checks
+// that rows and columns are whole 32-byte vectors; it stops the process otherwise). Other
+// shapes, which our kernels' tests also cover (N a multiple of 8), get our layout.
+inline bool trtllm_preprocessor_accepts(int k, int n) { return k % 64 == 0 && n % 64 == 0; }
+
+// The weights the kernels get: what TensorRT-LLM's users feed them where it takes the shape.
+inline std::vector<uint8_t> kernel_weights(int8_t const* q, int k, int n) {
+  return trtllm_preprocessor_accepts(k, n) ? trtllm_preprocess(q, k, n) : preprocess_sm90(q, k, n);
+}
+inline std::string preprocessing_name(int k, int n) {
+  return trtllm_preprocessor_accepts(k, n)
+             ? std::string(kPreprocessorName)
+             : "w4a16::preprocess_sm90 (TensorRT-LLM's preprocessor takes K, N multiples of 64)";
+}
+#else
+inline constexpr char const* kPreprocessorName = "w4a16::preprocess_sm90";
+// The kernel slice has no preprocessor: our own SM90 layout (checked against TensorRT-LLM's
+// where a full tree is built).
+inline std::vector<uint8_t> kernel_weights(int8_t const* q, int k, int n) {
+  return preprocess_sm90(q, k, n);
+}
+inline std::string preprocessing_name(int, int) { return kPreprocessorName; }
 #endif
 
 // Device pointers and scalars of one GEMM: out[M,N] = alpha * A[M,K] @ W[K,N] + bias[N].
@@ -116,30 +202,40 @@ inline void cluster_shape(tkc::CutlassGemmConfig const& c, int& cm, int& cn) {
   }
 }
 
+// The name of the GEMV tactic (the candidate flagged enableCudaKernel), as in tactics.py.
+inline constexpr char const* kGemvTactic = "cuda_core_gemv";
+// TensorRT-LLM's GEMV dispatcher has kernels for M = 1..15 only (and TensorRT-LLM offers it
+// as a tactic for M < 16).
+inline constexpr int kGemvMaxM = 15;
+
+inline bool is_gemv(tkc::CutlassGemmConfig const& c) { return c.enableCudaKernel; }
+
 // Same spelling as scripts/w4a16/tactics.py: tile128x16x64_cluster2x1x1_coop. The K tile is
-// 128 bytes of activations, 64 fp16/bf16 elements. The heuristic appends a copy of its first
-// tile flagged enableCudaKernel; through this API it runs the same CUTLASS kernel, and its
-// name says so.
+// 128 bytes of activations, 64 fp16/bf16 elements.
 inline std::string tactic_name(tkc::CutlassGemmConfig const& c) {
+  if (is_gemv(c)) return kGemvTactic;
   int cm = 0, cn = 0;
   cluster_shape(c, cm, cn);
   int tm = tile_m(c);
   std::ostringstream os;
   os << "tile" << tm << "x" << tile_n(c) << "x64_cluster" << cm << "x" << cn << "x1_"
      << (tm == 64 ? "pingpong" : "coop");
-  if (c.enableCudaKernel) os << "_cudakernelflag";
   return os.str();
 }
 
-// Was this (activation, quant op, tactic) compiled into the binary? In a full TensorRT-LLM
-// build every tactic is.
-inline bool tactic_compiled(Act act, Quant quant, tkc::CutlassGemmConfig const& c) {
-#ifdef W4A16_USE_TRTLLM_RUNNER
-  (void)act;
-  (void)quant;
-  (void)c;
-  return true;
+inline std::string build_filter() {
+#ifdef W4A16_HAS_REGISTRY
+  return kBuildFilter;
 #else
+  return "full TensorRT-LLM build";
+#endif
+}
+
+// Was this CUTLASS (activation, quant op, tactic) compiled into the binary? Inside TensorRT-LLM
+// every tactic is. The GEMV entry: see gemv_unavailable.
+inline bool tactic_compiled(Act act, Quant quant, tkc::CutlassGemmConfig const& c) {
+#ifdef W4A16_HAS_REGISTRY
+  if (is_gemv(c)) return false;
   int cm = 0, cn = 0;
   cluster_shape(c, cm, cn);
   for (auto const& t : kCompiledTactics) {
@@ -148,15 +244,55 @@ inline bool tactic_compiled(Act act, Quant quant, tkc::CutlassGemmConfig const& 
       return true;
   }
   return false;
+#else
+  (void)act;
+  (void)quant;
+  return !is_gemv(c);
 #endif
 }
 
-inline std::string build_filter() {
-#ifdef W4A16_USE_TRTLLM_RUNNER
-  return "full TensorRT-LLM build";
+// Why the GEMV cannot run this problem, or "" when it can.
+inline std::string gemv_unavailable(Problem const& p) {
+#ifndef W4A16_HAS_GEMV
+  (void)p;
+  return "the CUDA-core GEMV is not in these kernel sources (the flashinfer slice has none: slim "
+         "build)";
 #else
-  return kBuildFilter;
+  if (p.m > kGemvMaxM)
+    return "TensorRT-LLM's CUDA-core GEMV has kernels for M <= " + std::to_string(kGemvMaxM) +
+           " only (M = " + std::to_string(p.m) + ")";
+  if (p.group != 64 && p.group != 128)
+    return "TensorRT-LLM's CUDA-core GEMV has group sizes 64 and 128 only";
+#ifdef W4A16_HAS_REGISTRY
+  for (auto const& g : kCompiledGemv)
+    if (std::string(g.activation) == act_name(p.act) && g.zeros == (p.quant == Quant::kScaleZeros) &&
+        g.group == p.group)
+      return "";
+  return std::string("the CUDA-core GEMV for ") + act_name(p.act) + "/" + quant_name(p.quant) +
+         " group " + std::to_string(p.group) + " is not compiled in this build (" + build_filter() +
+         ")";
+#else
+  return "";
 #endif
+#endif
+}
+
+// Why this tactic cannot run this problem in this build, or "" when it can.
+inline std::string tactic_unavailable(Problem const& p, tkc::CutlassGemmConfig const& c) {
+  if (is_gemv(c)) return gemv_unavailable(p);
+  if (!tactic_compiled(p.act, p.quant, c))
+    return "tactic " + tactic_name(c) + " for " + act_name(p.act) + "/" + quant_name(p.quant) +
+           " is not compiled in this build (" + build_filter() + ")";
+  return "";
+}
+
+inline int device_sm_version() {
+  int dev = 0, major = 0, minor = 0;
+  if (cudaGetDevice(&dev) != cudaSuccess ||
+      cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, dev) != cudaSuccess ||
+      cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, dev) != cudaSuccess)
+    throw std::runtime_error("cannot query the compute capability of the current device");
+  return major * 10 + minor;
 }
 
 inline int device_sm_count() {
@@ -217,6 +353,23 @@ struct Gemm {
 #endif
 };
 
+#ifdef W4A16_HAS_GEMV
+// TensorRT-LLM's CUDA-core GEMV as its weight-only plugins call it: the same preprocessed
+// weights, scales and zeros as the CUTLASS kernels, the SM version of the device.
+inline void run_gemv(Problem const& p, GemmArgs const& g, cudaStream_t s) {
+  namespace wo = tensorrt_llm::kernels::weight_only;
+  wo::KernelType const type =
+      p.act == Act::kFp16 ? wo::KernelType::FP16Int4Groupwise : wo::KernelType::BF16Int4Groupwise;
+  int const arch = device_sm_version();
+  if (!wo::is_supported(arch, type))
+    throw std::invalid_argument("TensorRT-LLM's CUDA-core GEMV does not support SM" +
+                                std::to_string(arch));
+  wo::Params params(g.a, nullptr, g.b, g.scales, g.zeros, g.bias, g.out, p.alpha, p.m, p.n, p.k,
+                    p.group, type);
+  wo::kernel_launcher(arch, params, s);
+}
+#endif
+
 template <typename F>
 decltype(auto) with_types(Act act, Quant quant, F&& f) {
   constexpr auto kS = cutlass::WeightOnlyQuantOp::FINEGRAINED_SCALE_ONLY;
@@ -245,6 +398,9 @@ inline std::vector<tkc::CutlassGemmConfig> api_configs(Act act, Quant quant) {
 inline void run_gemm_unchecked(Problem const& p, GemmArgs const& g,
                                tkc::CutlassGemmConfig const& config, char* workspace,
                                size_t workspace_size, cudaStream_t stream) {
+#ifdef W4A16_HAS_GEMV
+  if (is_gemv(config)) return detail::run_gemv(p, g, stream);
+#endif
   detail::with_types(p.act, p.quant, [&](auto gemm) {
     decltype(gemm)::run(p, g, config, workspace, workspace_size, stream);
   });
@@ -253,9 +409,8 @@ inline void run_gemm_unchecked(Problem const& p, GemmArgs const& g,
 // Validate, then launch one GEMM on `stream` (asynchronous; the caller synchronises).
 inline void run_gemm(Problem const& p, GemmArgs const& g, tkc::CutlassGemmConfig const& config,
                      char* workspace, size_t workspace_size, cudaStream_t stream) {
-  if (!tactic_compiled(p.act, p.quant, config))
-    throw std::invalid_argument("tactic " + tactic_name(config) + " is not compiled into this build (" +
-                                build_filter() + ")");
+  std::string const why = tactic_unavailable(p, config);
+  if (!why.empty()) throw std::invalid_argument(why);
   validate_call(p, g, workspace_size, workspace_bytes(p));
   run_gemm_unchecked(p, g, config, workspace, workspace_size, stream);
 }

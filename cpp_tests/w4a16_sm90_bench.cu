@@ -36,8 +36,8 @@
 #include "w4a16_gemm_adapter.h"
 #include "w4a16_host_ref.h"
 
-#ifdef W4A16_USE_TRTLLM_RUNNER
-#error "w4a16SM90Bench is built by the slim build only: it calls the SM90 dispatch for occupancies"
+#ifndef W4A16_HAS_REGISTRY
+#error "w4a16SM90Bench is built by our builds only: it calls the SM90 dispatch for occupancies"
 #endif
 
 namespace w4a16::bench {
@@ -451,6 +451,17 @@ int occupancy_of(Problem const& p, tkc::CutlassGemmConfig const& config) {
 
 // TensorRT-LLM's occupancy-based pick, as a JSON object: {"status": "ok", "config": ...} or
 // {"status": "unavailable", "reason": ...}.
+// The tactic TensorRT-LLM runs without profiling: its weight-only plugins take the CUDA-core
+// GEMV for M below their small-M fast path (5) where the GEMV exists, else the heuristic's
+// first config.
+inline constexpr int kSmallMFastPath = 5;
+std::string default_tactic(Problem const& p, std::vector<tkc::CutlassGemmConfig> const& configs) {
+  if (p.m < kSmallMFastPath)
+    for (auto const& c : configs)
+      if (is_gemv(c) && tactic_unavailable(p, c).empty()) return tactic_name(c);
+  return tactic_name(configs[0]);
+}
+
 std::string trtllm_estimate(Problem const& p, std::vector<tkc::CutlassGemmConfig> const& configs,
                             std::vector<int> const& occupancies, size_t ws_bytes, int sms) {
   std::vector<int> occ(occupancies.size());
@@ -605,7 +616,7 @@ int run(Options const& o) {
       std::ostringstream js;
       js << "{\"record\": \"problem\", " << problem_fields(o, p) << ", \"copies\": " << copies
          << ", \"set_bytes\": " << bytes << ", \"working_set_bytes\": " << bytes * copies
-         << ", \"default_tactic\": " << json_str(tactic_name(configs[0]))
+         << ", \"default_tactic\": " << json_str(default_tactic(p, configs))
          << ", \"occupancies\": {" << occ_js.str() << "}, \"trtllm_estimate\": "
          << trtllm_estimate(p, configs, occupancies, ws_bytes, prop.multiProcessorCount) << "}";
       emit(js.str());
@@ -617,9 +628,14 @@ int run(Options const& o) {
       std::string const name = tactic_name(configs[i]);
       if (!selected(o, name)) continue;
       TacticResult r;
-      if (!tactic_compiled(p.act, p.quant, configs[i])) {
-        r.status = "not_compiled";
-        r.message = "not compiled in this build (" + build_filter() + ")";
+      std::string const why = tactic_unavailable(p, configs[i]);
+      if (!why.empty()) {
+        // A GEMV that exists but has no kernel for this M is skipped, not missing.
+        Problem one = p;
+        one.m = 1;
+        bool const built = is_gemv(configs[i]) && gemv_unavailable(one).empty();
+        r.status = built ? "skipped" : "not_compiled";
+        r.message = why;
       } else {
         try {
           r = time_tactic(o, p, configs[i], sets, ws, timer, static_cast<unsigned long long*>(counter.ptr),
@@ -668,8 +684,15 @@ int list_mode() {
     bool first = true;
     for (Act act : {Act::kFp16, Act::kBf16})
       for (Quant quant : {Quant::kScaleOnly, Quant::kScaleZeros}) {
+        // The GEMV counts as compiled where it runs M = 1 with some group size.
+        bool compiled = tactic_compiled(act, quant, configs[i]);
+        for (int group : {64, 128}) {
+          Problem one;
+          one.m = 1; one.n = 4096; one.k = 4096; one.group = group; one.act = act; one.quant = quant;
+          compiled = compiled || (is_gemv(configs[i]) && gemv_unavailable(one).empty());
+        }
         js << (first ? "" : ", ") << "\"" << act_name(act) << "/" << quant_name(quant)
-           << "\": " << (tactic_compiled(act, quant, configs[i]) ? "true" : "false");
+           << "\": " << (compiled ? "true" : "false");
         first = false;
       }
     js << "}}\n";

@@ -39,6 +39,7 @@ def test_no_sources_anywhere_names_both_ways(tmp_path: Path, capsys: pytest.Capt
     monkeypatch.setenv("W4A16_CACHE", str(tmp_path / "empty-cache"))
     monkeypatch.setattr(sources, "_installed_flashinfer", lambda: None)
     monkeypatch.setattr(sources.paths, "SUBMODULE", tmp_path / "no-submodule")
+    monkeypatch.setenv("W4A16_TRTLLM_TREE", str(tmp_path / "no-tree"))
     line = _one_line_error(capsys, main(["sources", "--offline"]))
     assert "submodule" in line and "--trtllm-dir" in line and "flashinfer-python" in line
 

@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 from w4a16.casefiles import Case, CaseResult, CaseSpec, random_case, run_case, write_case
 from w4a16.errors import UserError
 from w4a16.reference import CheckResult, Reference, check_output
-from w4a16.tactics import all_tactics
+from w4a16.tactics import GEMV_TACTIC, all_tactics
 
 from .support import binary_or_skip, seed_for, sm90_skip_reason
 
@@ -61,9 +61,9 @@ def _spec(layer: str, m: int, g: int, dtype: str, op: str, bias: bool, alpha: fl
 
 
 SPECS = {f"{c[0]}_{_spec(*c).label}": _spec(*c) for c in CASES}
-TACTICS = [t.name for t in all_tactics()]
-# Entries the binary reports beyond TACTICS (variants of a tactic, such as the heuristic's
-# copy of its first tile with a flag set) are judged together under this id.
+# Every CUTLASS tactic and the heuristic's GEMV entry (not compiled where the sources lack it).
+TACTICS = [t.name for t in all_tactics()] + [GEMV_TACTIC]
+# Entries the binary reports beyond TACTICS are judged together under this id.
 EXTRAS = "extra_tactics"
 
 pytestmark = pytest.mark.gpu
@@ -75,14 +75,15 @@ class Outcome:
 
     case: Case
     result: CaseResult
-    _reference: Reference | None = None
+    _references: dict[str, Reference] = field(default_factory=dict)
 
-    @property
-    def reference(self) -> Reference:
-        """Computed on first use: cases whose tactics are all not_compiled never need it."""
-        if self._reference is None:
-            self._reference = self.case.reference(device="cuda")
-        return self._reference
+    def reference(self, tactic: str) -> Reference:
+        """The reference with `tactic`'s error model (the GEMV's differs), computed on first
+        use: cases whose tactics are all not_compiled never need it."""
+        key = "gemv" if tactic == GEMV_TACTIC else "cutlass"
+        if key not in self._references:
+            self._references[key] = self.case.reference_for(tactic, device="cuda")
+        return self._references[key]
 
     @property
     def contract_error(self) -> str | None:
@@ -149,11 +150,11 @@ def _verdict(outcome: Outcome, tactic: str) -> tuple[str, str, CheckResult | Non
     entry = outcome.result.get(tactic)
     assert entry is not None
     if entry.status == "not_compiled":
-        return "skip", f"{tactic} is not compiled into this binary", None
+        return "skip", f"{tactic}: {entry.message or 'not compiled into this binary'}", None
     if entry.status == "error":
         return "fail", f"{tactic} failed to run: {entry.message}", None
     spec = outcome.case.spec
-    check = check_output(outcome.result.output(entry, spec.m, spec.n), outcome.reference)
+    check = check_output(outcome.result.output(entry, spec.m, spec.n), outcome.reference(tactic))
     return ("pass" if check.passed else "fail"), f"{tactic}: {check.summary()}", check
 
 

@@ -3,6 +3,12 @@
 Steps: locate sources -> generate the launcher instantiations -> configure cpp_tests/ with
 CMake + ninja (ccache when present) -> build with progress lines -> if an SM90 GPU is
 visible, run the binary through the gtest runner and write the JUnit XML report.
+
+The sources decide the build (`w4a16 sources` says which): a tree holding the runner's body,
+the weight preprocessor and the CUDA-core GEMV gets the full-tree build in build/full (or
+build/<preset>-full), where the test goes through CutlassFpAIntBGemmRunner and TensorRT-LLM's
+preprocessing and the GEMV is a tactic; the flashinfer kernel slice gets the slim build in
+build/<preset>.
 """
 
 from __future__ import annotations
@@ -23,8 +29,10 @@ from w4a16.patches.overlay import build_overlay, overlay_includes, overlay_patch
 # Presets: what each build compiles. "ci" is what a 2-core CPU machine builds in a few
 # minutes: both kernel schedules (64-row ping-pong, 128-row cooperative with a 2x1 cluster).
 PRESETS = {
-    "slim": {"tiles": "all", "activations": "fp16,bf16", "quant_ops": "scale_only,scale_zeros"},
-    "ci": {"tiles": "64x16,128x16", "activations": "fp16", "quant_ops": "scale_only"},
+    "slim": {"tiles": "all", "activations": "fp16,bf16", "quant_ops": "scale_only,scale_zeros",
+             "groups": "64,128"},
+    "ci": {"tiles": "64x16,128x16", "activations": "fp16", "quant_ops": "scale_only",
+           "groups": "128"},
 }
 
 
@@ -51,6 +59,7 @@ def configure(found: sources.Located, gen_dir: Path, build_dir: Path,
     if found.tools.gtest_source is not None:
         cmd.append(f"-DW4A16_GTEST_SOURCE_DIR={found.tools.gtest_source}")
     cmd.append(f"-DW4A16_PREBUILT_LAUNCHERS={prebuilt_launchers or ''}")
+    cmd.append(f"-DW4A16_TREE_SOURCES={_cmake_list(found.kernels.runner_sources)}")
     cmd.append(f"-DW4A16_KEEP_ASSERTS={'ON' if keep_asserts else 'OFF'}")
     print(f"[build] configuring {build_dir}", flush=True)
     proc = subprocess.run(cmd, capture_output=True, text=True)
@@ -161,18 +170,27 @@ def _cmd_build(args: argparse.Namespace) -> int:
     for key, value in preset.items():
         if getattr(args, key) is None:
             setattr(args, key, value)
-    build_dir = (args.build_dir or paths.build_dir(args.preset)).resolve()
     found = sources.locate_from_args(args)
+    full = found.kernels.full_tree
+    build_dir = (args.build_dir or paths.build_dir(args.preset, full)).resolve()
     print("[sources]")
     sources.print_summary(found)
     selected, filter_text, tus = instantiations.selection_from_args(args)
     if not selected:
         raise UserError("the tile/activation/quant filters select no instantiation")
+    groups = instantiations.parse_groups(args.groups)
+    if full:
+        filter_text += f" gemv_groups={','.join(map(str, groups))}"
     gen_dir = build_dir / "generated"
-    manifest = instantiations.generate(gen_dir, selected, tus, filter_text)
+    manifest = instantiations.generate(gen_dir, selected, tus, filter_text,
+                                       found.kernels.root / "cpp" if full else None, groups,
+                                       found.kernels.include_dirs[0])
     print(f"[generate] {len(manifest['compiled'])} instantiations in "
           f"{len(manifest['translation_units'])} TUs, {len(manifest['not_compiled'])} left out "
           f"({filter_text})", flush=True)
+    if full:
+        print(f"[generate] full tree: {len(manifest['runner_units'])} runner and "
+              f"{len(manifest['gemv_units'])} GEMV units", flush=True)
     if args.prebuilt_launchers is not None and not args.prebuilt_launchers.is_file():
         raise UserError(f"--prebuilt-launchers {args.prebuilt_launchers} does not exist")
     prebuilt = args.prebuilt_launchers.resolve() if args.prebuilt_launchers else None
@@ -189,7 +207,8 @@ def _cmd_build(args: argparse.Namespace) -> int:
     configure(found, gen_dir, build_dir, prebuilt, first, args.keep_asserts)
     jobs = args.jobs or default_jobs()
     took = compile_target(build_dir, jobs)
-    info = {"preset": args.preset, "filter": filter_text, "build_seconds": round(took, 1),
+    info = {"preset": args.preset, "build": found.kernels.build_kind, "filter": filter_text,
+            "build_seconds": round(took, 1),
             "jobs": jobs, "kernel_fixes": fixes, "keep_asserts": args.keep_asserts,
             "patch_sha256": patch_sha256,
             "outputs": describe({t: build_dir / t for t in TARGETS}),
@@ -252,13 +271,15 @@ def add_command(sub: argparse._SubParsersAction) -> None:
     sources.add_locate_args(p)
     p.add_argument(
         "--preset", choices=sorted(PRESETS), default="slim",
-        help="slim: all 84 instantiations (default); ci: a 3-instantiation subset for CPU CI",
+        help="slim: all 84 instantiations and both GEMV group sizes (default); ci: a "
+        "3-instantiation subset (fp16, scale-only, GEMV group 128) for CPU CI",
     )
     instantiations.add_selection_args(p)
     for action in p._actions:  # the preset supplies defaults for the selection flags
-        if action.dest in ("tiles", "activations", "quant_ops"):
+        if action.dest in ("tiles", "activations", "quant_ops", "groups"):
             action.default = None
-    p.add_argument("--build-dir", type=Path, help="build folder (default: build/<preset>)")
+    p.add_argument("--build-dir", type=Path, help="build folder (default: build/<preset> for "
+                   "the slim build; build/full, or build/<preset>-full, for a full tree)")
     p.add_argument(
         "--in-tree", type=Path, metavar="TRTLLM_BUILD_DIR",
         help="instead of the slim build: apply our patches to the TensorRT-LLM checkout "

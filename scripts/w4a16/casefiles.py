@@ -23,11 +23,12 @@ from w4a16.reference import (
     check_problem,
     dequantize,
     from_bits,
+    gemv_chain_scale,
     quantize,
     reference_matmul,
     to_bits,
 )
-from w4a16.tactics import QUANT_OPS
+from w4a16.tactics import GEMV_TACTIC, QUANT_OPS
 
 if TYPE_CHECKING:
     import torch
@@ -143,6 +144,17 @@ class Case:
             self.weights, self.value("scales"), self.value("zeros"), s.group_size, device
         )
         return reference_matmul(self.value("activations"), w, s.dtype, s.alpha, self.value("bias"))
+
+    def reference_for(self, tactic: str, device: str | torch.device = "cpu") -> Reference:
+        """The reference judged with the error model of `tactic`'s accumulation: the CUDA-core
+        GEMV's chains for `cuda_core_gemv`, fp32 for every CUTLASS tactic."""
+        ref = self.reference(device)
+        if tactic != GEMV_TACTIC:
+            return ref
+        s = self.spec
+        g = gemv_chain_scale(self.value("activations"), self.weights, self.value("scales"),
+                             self.value("zeros"), s.group_size, s.alpha, device)
+        return Reference(ref.ref, g, ref.dtype, "chains")
 
 
 def random_case(spec: CaseSpec, seed: int, weight_std: float = 0.02) -> Case:

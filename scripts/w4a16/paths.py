@@ -9,6 +9,8 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 CPP_TESTS = REPO_ROOT / "cpp_tests"
 PATCHES = REPO_ROOT / "patches"
 SUBMODULE = REPO_ROOT / "tensorrt_llm_submodule"
+# A TensorRT-LLM-derived tree (TensorRT-LLM's cpp/ layout) kept beside the checkout.
+SHARED_TREE = REPO_ROOT.parent / "shared" / "trtllm-tree"
 REPORTS = REPO_ROOT / "reports"
 TARGET = "w4a16SM90SimpleTest"
 BENCH_TARGET = "w4a16SM90Bench"  # the timing harness, built beside TARGET
@@ -20,7 +22,11 @@ def cache_dir() -> Path:
     return Path(env) if env else REPO_ROOT / ".cache"
 
 
-def build_dir(preset: str = "slim") -> Path:
+def build_dir(preset: str = "slim", full_tree: bool = False) -> Path:
+    """build/<preset> for the slim build; the full-tree build of the same selection goes
+    beside it (build/full for all tactics, build/<preset>-full otherwise)."""
+    if full_tree:
+        return REPO_ROOT / "build" / ("full" if preset == "slim" else f"{preset}-full")
     return REPO_ROOT / "build" / preset
 
 

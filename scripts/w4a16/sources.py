@@ -1,10 +1,18 @@
 """Find everything a build needs, and say plainly which copy of each it uses.
 
-Kernel sources, in order: a TensorRT-LLM checkout (`--trtllm-dir`, else the populated
-submodule), else the TensorRT-LLM kernel slice that the `flashinfer-python` wheel vendors
-(installed, or fetched into the cache folder with pip). Also: nvcc, CUTLASS (from the same
-tree as the kernels), the cuBLAS headers (TensorRT-LLM's cudaUtils.h includes cublasLt.h),
-and GoogleTest (a source folder to build, or an installed package).
+Kernel sources, in order: a tree in TensorRT-LLM's `cpp/` layout (`--trtllm-dir`, else the
+populated submodule, else a TensorRT-LLM-derived tree at `../shared/trtllm-tree` or
+`$W4A16_TRTLLM_TREE`), else the TensorRT-LLM kernel slice that the `flashinfer-python` wheel
+vendors (installed, or fetched into the cache folder with pip). `--slice` skips the trees.
+
+Which build the sources give: a tree that holds `CutlassFpAIntBGemmRunner`'s body, the weight
+preprocessor and the CUDA-core GEMV gets the full-tree build (the test goes through the runner
+and TensorRT-LLM's preprocessing, and the GEMV is a tactic); the kernel slice, which has none
+of those, gets the slim build (the SM90 dispatch the runner calls, and our own preprocessing).
+
+Also: nvcc, CUTLASS (the tree's own `3rdparty/cutlass`, else the one in the flashinfer slice),
+the cuBLAS headers (TensorRT-LLM's cudaUtils.h includes cublasLt.h), and GoogleTest (a source
+folder to build, or an installed package).
 """
 
 from __future__ import annotations
@@ -34,6 +42,11 @@ KERNEL_DIR = "tensorrt_llm/kernels/cutlass_kernels/fpA_intB_gemm"
 SM90_TEMPLATE = f"{KERNEL_DIR}/fpA_intB_gemm_template_sm90.h"
 COMMON_CPP = ("logger.cpp", "stringUtils.cpp", "tllmException.cpp", "envUtils.cpp")
 HEURISTIC_CPP = "tensorrt_llm/kernels/cutlass_kernels/cutlass_heuristic.cpp"
+# What makes a tree "full": the runner's body, the weight preprocessor, the GEMV launcher.
+RUNNER_TEMPLATE = f"{KERNEL_DIR}/fpA_intB_gemm_template.h"
+PREPROCESSORS_CPP = "tensorrt_llm/kernels/cutlass_kernels/cutlass_preprocessors.cpp"
+GEMV_LAUNCHER = "tensorrt_llm/kernels/weightOnlyBatchedGemv/kernelLauncher.h"
+FULL_TREE_FILES = (RUNNER_TEMPLATE, PREPROCESSORS_CPP, GEMV_LAUNCHER)
 # What the build copies out of the flashinfer wheel (everything else stays zipped).
 WHEEL_SUBTREES = (
     "flashinfer/data/csrc/nv_internal/",
@@ -47,12 +60,33 @@ WHEEL_SUBTREES = (
 class KernelSources:
     """Include folders and the few .cpp files of one TensorRT-LLM kernel tree."""
 
-    kind: str  # "trtllm-checkout" | "flashinfer-installed" | "flashinfer-cache"
+    # "trtllm-checkout" (any tree in TensorRT-LLM's cpp/ layout) | "flashinfer-installed" |
+    # "flashinfer-cache"
+    kind: str
     root: Path
     include_dirs: list[Path]
     common_sources: list[Path]
     cutlass_include: Path
     note: str = ""
+    # Full trees only: the weight preprocessor's .cpp and the GEMV launcher header.
+    runner_sources: list[Path] = field(default_factory=list)
+    gemv_launcher: Path | None = None
+
+    @property
+    def full_tree(self) -> bool:
+        """The runner, the preprocessor and the GEMV are here: the full-tree build."""
+        return self.gemv_launcher is not None
+
+    @property
+    def build_kind(self) -> str:
+        return "full-tree" if self.full_tree else "slim"
+
+    def describe_build(self) -> str:
+        if self.full_tree:
+            return ("full-tree: CutlassFpAIntBGemmRunner, TensorRT-LLM's weight preprocessing, "
+                    "the CUDA-core GEMV as a tactic")
+        return ("slim: the SM90 dispatch the runner calls on Hopper, our own weight "
+                "preprocessing (the slice has no runner body, preprocessor or GEMV)")
 
 
 @dataclass
@@ -80,6 +114,7 @@ class Located:
         t, k = self.tools, self.kernels
         return [
             ("kernel sources", f"{k.kind}: {k.root}" + (f" ({k.note})" if k.note else "")),
+            ("build", k.describe_build()),
             ("CUTLASS", f"{self.cutlass_version or '?'}: {k.cutlass_include}"),
             ("nvcc", f"{t.nvcc_version}: {t.nvcc}"),
             ("cuBLAS headers", f"{t.cublas_from}: {t.cublas_include}"),
@@ -104,15 +139,40 @@ def _is_trtllm_checkout(path: Path) -> bool:
     return (path / "cpp" / SM90_TEMPLATE).is_file()
 
 
-def _from_trtllm(root: Path) -> KernelSources:
+def _is_full_tree(cpp: Path) -> bool:
+    return all((cpp / f).is_file() for f in FULL_TREE_FILES)
+
+
+def _from_trtllm(root: Path, cache: Path, fetch: bool) -> KernelSources:
+    """A tree in TensorRT-LLM's layout: a checkout, or a TensorRT-LLM-derived tree.
+
+    A checkout brings CUTLASS at 3rdparty/cutlass; a tree without it (an extraction, or a
+    checkout whose submodules were not fetched) borrows the flashinfer slice's CUTLASS, and
+    the note says so. TensorRT-LLM's common .cpp files are compiled where the tree has them
+    (a derived tree may keep that code header-only).
+    """
     cpp = root / "cpp"
+    notes = []
     cutlass = root / "3rdparty" / "cutlass"
-    if not (cutlass / "include" / "cutlass").is_dir():
-        raise UserError(
-            f"TensorRT-LLM checkout {root} has no CUTLASS at 3rdparty/cutlass "
-            "(run `git submodule update --init 3rdparty/cutlass` in it)"
-        )
-    common = [cpp / "tensorrt_llm" / "common" / f for f in COMMON_CPP]
+    if (cutlass / "include" / "cutlass").is_dir():
+        cutlass_dirs = [cutlass / "include", cutlass / "tools" / "util" / "include"]
+    else:
+        data = flashinfer_cache_data(cache, fetch)
+        if data is None:
+            raise UserError(
+                f"TensorRT-LLM tree {root} has no CUTLASS at 3rdparty/cutlass (run `git submodule "
+                "update --init 3rdparty/cutlass` in it), and the flashinfer slice's CUTLASS is "
+                "not cached (drop --offline to fetch it)"
+            )
+        cutlass_dirs = [data / "cutlass" / "include",
+                        data / "cutlass" / "tools" / "util" / "include"]
+        notes.append(f"CUTLASS {cutlass_version(cutlass_dirs[0]) or '?'} from the "
+                     f"{FLASHINFER_PACKAGE} slice: the tree has no 3rdparty/cutlass")
+    common = [p for p in (cpp / "tensorrt_llm" / "common" / f for f in COMMON_CPP) if p.is_file()]
+    full = _is_full_tree(cpp)
+    if not full:
+        missing = [f for f in FULL_TREE_FILES if not (cpp / f).is_file()]
+        notes.append(f"no {Path(missing[0]).name}: slim build")
     return KernelSources(
         kind="trtllm-checkout",
         root=root,
@@ -120,11 +180,13 @@ def _from_trtllm(root: Path) -> KernelSources:
             cpp,
             cpp / "include",
             cpp / "tensorrt_llm" / "cutlass_extensions" / "include",
-            cutlass / "include",
-            cutlass / "tools" / "util" / "include",
+            *cutlass_dirs,
         ],
         common_sources=[*common, cpp / HEURISTIC_CPP],
-        cutlass_include=cutlass / "include",
+        cutlass_include=cutlass_dirs[0],
+        note="; ".join(notes),
+        runner_sources=[cpp / PREPROCESSORS_CPP] if full else [],
+        gemv_launcher=cpp / GEMV_LAUNCHER if full else None,
     )
 
 
@@ -212,18 +274,14 @@ def flashinfer_cache_data(cache: Path, fetch: bool) -> Path | None:
     return data
 
 
-def locate_kernels(trtllm_dir: Path | None, cache: Path, fetch: bool) -> KernelSources:
-    if trtllm_dir is not None:
-        if not trtllm_dir.is_dir():
-            raise UserError(f"--trtllm-dir {trtllm_dir} does not exist")
-        if not _is_trtllm_checkout(trtllm_dir):
-            raise UserError(
-                f"--trtllm-dir {trtllm_dir} is not a TensorRT-LLM checkout "
-                f"(no cpp/{SM90_TEMPLATE})"
-            )
-        return _from_trtllm(trtllm_dir)
-    if _is_trtllm_checkout(paths.SUBMODULE):
-        return _from_trtllm(paths.SUBMODULE)
+def _shared_tree() -> Path:
+    """Where a TensorRT-LLM-derived tree is looked for when no checkout is given."""
+    env = os.environ.get("W4A16_TRTLLM_TREE")
+    return Path(env) if env else paths.SHARED_TREE
+
+
+def locate_slice(cache: Path, fetch: bool) -> KernelSources:
+    """The flashinfer wheel's kernel slice: installed, else cached (fetched when allowed)."""
     installed = _installed_flashinfer()
     if installed is not None:
         data, version = installed
@@ -240,6 +298,27 @@ def locate_kernels(trtllm_dir: Path | None, cache: Path, fetch: bool) -> KernelS
         f"(git submodule update --init --depth 1 {paths.SUBMODULE.name}) or pass --trtllm-dir, "
         f"or allow fetching {FLASHINFER_PACKAGE}=={FLASHINFER_VERSION} with pip (drop --offline)"
     )
+
+
+def locate_kernels(trtllm_dir: Path | None, cache: Path, fetch: bool,
+                   slice_only: bool = False) -> KernelSources:
+    """The kernel sources in the module docstring's order; `slice_only` skips the trees."""
+    if trtllm_dir is not None:
+        if slice_only:
+            raise UserError("--trtllm-dir and --slice contradict each other: choose one")
+        if not trtllm_dir.is_dir():
+            raise UserError(f"--trtllm-dir {trtllm_dir} does not exist")
+        if not _is_trtllm_checkout(trtllm_dir):
+            raise UserError(
+                f"--trtllm-dir {trtllm_dir} is not a TensorRT-LLM checkout "
+                f"(no cpp/{SM90_TEMPLATE})"
+            )
+        return _from_trtllm(trtllm_dir, cache, fetch)
+    if not slice_only:
+        for tree in (paths.SUBMODULE, _shared_tree()):
+            if _is_trtllm_checkout(tree):
+                return _from_trtllm(tree, cache, fetch)
+    return locate_slice(cache, fetch)
 
 
 def cutlass_version(include: Path) -> str:
@@ -339,9 +418,10 @@ def locate(
     gtest_src: str | None = None,
     fetch: bool = True,
     cache: Path | None = None,
+    slice_only: bool = False,
 ) -> Located:
     cache = cache or paths.cache_dir()
-    kernels = locate_kernels(trtllm_dir, cache, fetch)
+    kernels = locate_kernels(trtllm_dir, cache, fetch, slice_only)
     nvcc_path, nvcc_version = locate_nvcc(nvcc)
     cublas, cublas_from = locate_cublas_headers(nvcc_path, cache, fetch)
     gtest, gtest_from = locate_gtest(gtest_src, cache)
@@ -350,7 +430,8 @@ def locate(
         tools=Toolchain(nvcc_path, nvcc_version, cublas, cublas_from, gtest, gtest_from),
         cutlass_version=cutlass_version(kernels.cutlass_include),
     )
-    missing = [p for p in [*kernels.include_dirs, *kernels.common_sources] if not p.exists()]
+    missing = [p for p in [*kernels.include_dirs, *kernels.common_sources,
+                           *kernels.runner_sources] if not p.exists()]
     if missing:
         raise UserError(f"kernel sources in {kernels.root} are incomplete: {missing[0]} is missing")
     return found
@@ -361,8 +442,15 @@ def add_locate_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--trtllm-dir",
         type=Path,
-        help="TensorRT-LLM checkout to take the kernels from (default: the submodule if "
-        "populated, else the flashinfer-python slice)",
+        help="TensorRT-LLM checkout, or a tree in its cpp/ layout, to take the kernels from "
+        "(default: the submodule if populated, else ../shared/trtllm-tree or $W4A16_TRTLLM_TREE, "
+        "else the flashinfer-python slice)",
+    )
+    parser.add_argument(
+        "--slice",
+        action="store_true",
+        help="use the flashinfer-python kernel slice even where a TensorRT-LLM tree is found "
+        "(the slim build)",
     )
     parser.add_argument("--nvcc", help="nvcc to use (default: $CUDACXX, PATH, /usr/local/cuda)")
     parser.add_argument(
@@ -378,7 +466,8 @@ def add_locate_args(parser: argparse.ArgumentParser) -> None:
 
 
 def locate_from_args(args: argparse.Namespace) -> Located:
-    return locate(args.trtllm_dir, args.nvcc, args.gtest_src, fetch=not args.offline)
+    return locate(args.trtllm_dir, args.nvcc, args.gtest_src, fetch=not args.offline,
+                  slice_only=args.slice)
 
 
 def print_summary(found: Located) -> None:

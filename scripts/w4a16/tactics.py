@@ -23,7 +23,10 @@ ACTIVATIONS = ("fp16", "bf16")
 QUANT_OPS = ("scale_only", "scale_zeros")
 # K tile is 128 bytes of activations: 64 elements of fp16 or bf16.
 TILE_K = 64
-# What `Tactic.name` writes; a suffix may follow (the bench's `_cudakernelflag` launches).
+# The heuristic's last candidate (its first tile flagged enableCudaKernel): TensorRT-LLM's
+# weight-only plugins run the CUDA-core GEMV for it. Not a CUTLASS tile: no Tactic parses it.
+GEMV_TACTIC = "cuda_core_gemv"
+# What `Tactic.name` writes; a suffix may follow.
 _NAME = re.compile(rf"^tile(\d+)x(\d+)x{TILE_K}_cluster(\d+)x(\d+)x1_(?:coop|pingpong)(?:_|$)")
 
 

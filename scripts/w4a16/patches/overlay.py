@@ -21,6 +21,7 @@ from pathlib import Path
 
 from w4a16 import paths
 from w4a16.errors import UserError
+from w4a16.patches import compat
 
 SLICE_PATCHES = paths.PATCHES / "slice"
 KERNEL_PATCHES = paths.PATCHES / "kernel"
@@ -125,8 +126,11 @@ def build_overlay(kind: str, kernel_root: Path, dest: Path,
             if not src.is_file():
                 raise UserError(f"{patch.name} edits {rel}, which {base} does not have")
             (dest / rel).parent.mkdir(parents=True, exist_ok=True)
-            if not (dest / rel).exists():
-                shutil.copy2(src, dest / rel)
+            # The patched file's folder comes along whole: a sibling that includes it by a
+            # relative path (a launcher header pulling in its .inl) must find the patched copy.
+            for sibling in src.parent.iterdir():
+                if sibling.is_file() and not (dest / rel).with_name(sibling.name).exists():
+                    shutil.copy2(sibling, (dest / rel).with_name(sibling.name))
         if _git_apply(dest, patch, strip, "--reverse", "--check").returncode == 0:
             applied.append(f"{patch.name} (already in the sources)")
             continue
@@ -135,6 +139,10 @@ def build_overlay(kind: str, kernel_root: Path, dest: Path,
                       != (base / Path(*Path(t).parts[strip - 1:])).read_bytes() for t in targets)
         if proc.returncode != 0 or not changed:
             first = (proc.stderr.strip().splitlines() or ["git apply changed nothing"])[0]
+            # An older launcher family: say so rather than only which hunk failed.
+            why = compat.explain([Path(*Path(t).parts[strip - 1:]).as_posix() for t in targets],
+                                 base)
+            first = f"{why} ({first})" if why else first
             hint = (f" (experiment patches apply on top of --kernel-fixes {EXPERIMENT_FIXES})"
                     if patch.parent == EXPERIMENT_PATCHES.resolve() else "")
             raise UserError(f"kernel patch {patch.name} does not apply to {base}: {first}"
