@@ -43,17 +43,17 @@ inline void kernel_launcher(int arch, Params& params, cudaStream_t s)
     {
         if (arch == 89 || arch >= 120)
         {
-            EXEC_W4A8(KernelType::FP16Int4Groupwise, FP16DetailsA, Int4DetailsW, ColumnMajorInterleaved, true);
+            EXEC_W4A8(KernelType::FP16Int4Groupwise, F16, W4, Ampere, true);
         }
-        EXEC(KernelType::FP16Int4Groupwise, FP16DetailsA, Int4DetailsW, ColumnMajorInterleaved, true);
+        EXEC(KernelType::FP16Int4Groupwise, F16, W4, Ampere, true);
     }
     else if (arch == 90)
     {
         // the Hopper layout
-        EXEC_W4A8(KernelType::FP16Int4Groupwise, FP16DetailsA, Int4DetailsW, ColumnMajorInterleavedForHopper, true);
-        EXEC(KernelType::FP16Int4Groupwise, FP16DetailsA, Int4DetailsW, ColumnMajorInterleavedForHopper, true);
-        EXEC(KernelType::BF16Int4Groupwise, BF16DetailsA, Int4DetailsW, ColumnMajorInterleavedForHopper, true);
-        EXEC(KernelType::FP16Int8PerChannel, FP16DetailsA, Int8DetailsW, ColumnMajorInterleavedForHopper, true);
+        EXEC_W4A8(KernelType::FP16Int4Groupwise, F16, W4, Hopper, true);
+        EXEC(KernelType::FP16Int4Groupwise, F16, W4, Hopper, true);
+        EXEC(KernelType::BF16Int4Groupwise, B16, W4, Hopper, true);
+        EXEC(KernelType::FP16Int8PerChannel, F16, W8, Hopper, true);
     }
 #undef EXEC
 }
@@ -63,16 +63,15 @@ inline void kernel_launcher(int arch, Params& params, cudaStream_t s)
 
 def test_launcher_parse_marks_what_sm90_reaches() -> None:
     combos = {c.select_gs: c for c in gemv_units.parse_launcher(LAUNCHER)}
-    hopper = "KernelDetails<FP16DetailsA, Int4DetailsW, ColumnMajorInterleavedForHopper, true, 64>"
+    hopper = "KernelDetails<F16, W4, Hopper, true, 64>"
     assert combos[f"select_gs<true, {hopper}>"].on_sm90
     assert not combos[f"select_gs<true, {hopper}>"].w4a8
-    ampere = "KernelDetails<FP16DetailsA, Int4DetailsW, ColumnMajorInterleaved, true, 64>"
+    ampere = "KernelDetails<F16, W4, Ampere, true, 64>"
     assert not combos[f"select_gs<true, {ampere}>"].on_sm90
     per_channel = [c for c in combos.values() if c.kernel_type == "FP16Int8PerChannel"]
     assert len(per_channel) == 1 and not per_channel[0].groupwise
     w4a8 = [c for c in combos.values() if c.w4a8]
-    assert {c.details.split(", ")[2] for c in w4a8} == {"ColumnMajorInterleaved",
-                                                        "ColumnMajorInterleavedForHopper"}
+    assert {c.details.split(", ")[2] for c in w4a8} == {"Ampere", "Hopper"}
     assert all(c.details.endswith(", 128>") for c in w4a8)
     assert len(combos) == 6
     assert gemv_units.tested_combo(list(combos.values()), "fp16", "x").details == hopper
