@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 FIXTURES = Path(__file__).parent / "fixtures"
-NAMES = ("outcomes", "crashes", "hangs", "noisy", "many")
+NAMES = ("outcomes", "crashes", "hangs", "noisy", "many", "devices")
 
 
 def _static_library(name: str) -> Path | None:

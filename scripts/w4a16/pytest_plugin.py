@@ -27,7 +27,7 @@ from w4a16.gtest.pytest_settings import (
     read_settings,
 )
 from w4a16.gtest.pytest_state import STATE, PluginState, state_of
-from w4a16.gtest.results import CaseResult
+from w4a16.gtest.results import CaseResult, describe_devices, device_of
 
 
 class GTestBridgeWarning(pytest.PytestWarning):
@@ -77,6 +77,9 @@ def pytest_configure(config: pytest.Config) -> None:
             config.pluginmanager.register(
                 _MergedReport(settings.merged_xml), "w4a16-gtest-merged"
             )
+    if _worker_id(config) is None:
+        prefixes = set(state_of(config).nodeids.values())
+        config.pluginmanager.register(_DeviceCounts(prefixes), "w4a16-gtest-devices")
     if _worker_id(config) is None and config.pluginmanager.hasplugin("xdist"):
         from w4a16.gtest.pytest_xdist import SchedulerPlugin
 
@@ -135,14 +138,21 @@ def pytest_collection(session: pytest.Session) -> None:
 def pytest_collection_modifyitems(
     session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
 ) -> None:
-    """Add the configured binaries no directory walk reached, before -k/-m select."""
+    """Add the configured binaries no directory walk reached, then keep only the cases of
+    --gtest-shard, before -k/-m select."""
     state = state_of(config)
-    if not attaches_configured_binaries(config, state.settings):
+    if attaches_configured_binaries(config, state.settings):
+        for path in state.settings.binaries:
+            if path not in state.collected:
+                state.collected.add(path)
+                items.extend(session.genitems(_collector(session, path, state)))
+    if state.settings.shard is None:
         return
-    for path in state.settings.binaries:
-        if path not in state.collected:
-            state.collected.add(path)
-            items.extend(session.genitems(_collector(session, path, state)))
+    other_shards = [item for item in items if isinstance(item, GTestCase) and not item.in_shard]
+    if other_shards:
+        config.hook.pytest_deselected(items=other_shards)
+        items[:] = [item for item in items if not (isinstance(item, GTestCase)
+                                                   and not item.in_shard)]
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
@@ -204,3 +214,24 @@ class _MergedReport:
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         count = sum(len(results) for results in self.results.values())
         terminalreporter.write_sep("-", f"gtest report ({count} cases): {self.target}")
+
+
+class _DeviceCounts:
+    """Counts gtest cases per `device` property (GPU index and PCI bus id) for one summary
+    line, which shows how `pytest -n N` spread the cases over GPUs. Runs where the
+    process that prints the summary; xdist workers' reports reach it with their properties.
+    """
+
+    def __init__(self, prefixes: set[str]) -> None:
+        self.prefixes = prefixes
+        self.devices: dict[str, str | None] = {}  # node id -> device (None: not recorded)
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.when != "call" or report.nodeid.split("::", 1)[0] not in self.prefixes:
+            return
+        self.devices[report.nodeid] = device_of(report.user_properties)
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        line = describe_devices(self.devices.values())
+        if line is not None:
+            terminalreporter.write_sep("-", f"gtest cases per device: {line}")

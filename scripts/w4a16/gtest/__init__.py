@@ -6,7 +6,8 @@ are thin layers over `run_cases` and `run_all`.
 
 from __future__ import annotations
 
-from w4a16.gtest.listing import CaseInfo, list_cases, parse_listing
+from w4a16.gtest.listing import CaseInfo, Listing, list_cases, parse_listing, read_listing
+from w4a16.gtest.merge import MergeSummary, merge_reports
 from w4a16.gtest.results import CaseResult
 from w4a16.gtest.runner import (
     DEFAULT_BATCH_TIMEOUT,
@@ -15,15 +16,22 @@ from w4a16.gtest.runner import (
     run_all,
     run_cases,
 )
+from w4a16.gtest.shards import Shard, parse_shard
 
 __all__ = [
     "DEFAULT_BATCH_TIMEOUT",
     "DEFAULT_CASE_TIMEOUT",
     "CaseInfo",
     "CaseResult",
+    "Listing",
+    "MergeSummary",
     "RunSummary",
+    "Shard",
     "list_cases",
+    "merge_reports",
     "parse_listing",
+    "parse_shard",
+    "read_listing",
     "run_all",
     "run_cases",
 ]

@@ -1,4 +1,5 @@
-"""`w4a16 run`: run a gtest binary through the batch runner and summarise it."""
+"""`w4a16 run`: run a gtest binary (or one CI shard of it) through the batch runner and
+summarise it; `w4a16 merge-junit`: merge the shards' JUnit reports into one."""
 
 from __future__ import annotations
 
@@ -9,9 +10,22 @@ from pathlib import Path
 from w4a16.argtypes import positive
 from w4a16.errors import UserError
 from w4a16.gtest.listing import list_cases
-from w4a16.gtest.results import FAILED, SKIPPED
+from w4a16.gtest.merge import merge_reports
+from w4a16.gtest.results import FAILED, SKIPPED, describe_devices, device_of
 from w4a16.gtest.runner import DEFAULT_BATCH_TIMEOUT, DEFAULT_CASE_TIMEOUT, run_all
+from w4a16.gtest.shards import Shard, parse_shard
 from w4a16.paths import default_binary
+
+
+def shard_argument(text: str) -> Shard:
+    """argparse type= for `I/N`, with a one-line error otherwise."""
+    try:
+        return parse_shard(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+shard_argument.__name__ = "shard"
 
 
 def add_command(subparsers: argparse._SubParsersAction) -> None:
@@ -49,8 +63,34 @@ def add_command(subparsers: argparse._SubParsersAction) -> None:
         metavar="S",
         help="seconds the whole run may take (default: %(default)g)",
     )
-    parser.add_argument("--list", action="store_true", help="only list the selected cases")
+    parser.add_argument(
+        "--gtest-shard",
+        type=shard_argument,
+        metavar="I/N",
+        help="run only shard I of N (0 <= I < N): the cases the binary itself runs with "
+        "GTEST_TOTAL_SHARDS=N GTEST_SHARD_INDEX=I, among those --filter selects; merge the "
+        "shards' --xml reports with 'w4a16 merge-junit'",
+    )
+    parser.add_argument(
+        "--list", action="store_true", help="only list the selected cases (of the shard, if any)"
+    )
     parser.set_defaults(func=run_command)
+
+    merge = subparsers.add_parser(
+        "merge-junit",
+        help="merge the JUnit reports of CI shards into one",
+        description=(
+            "Merge JUnit XML reports (w4a16 run --xml, pytest --gtest-merged-xml or "
+            "--junitxml) into one. Suites of the same name become one suite; every testcase "
+            "is kept whole, with its properties (tactic, rel_error, device, ...). A case "
+            "that is in two reports is an error: the shards overlap."
+        ),
+    )
+    merge.add_argument("output", type=Path, metavar="OUT.xml", help="the merged report to write")
+    merge.add_argument(
+        "inputs", type=Path, nargs="+", metavar="IN.xml", help="the shards' reports, in order"
+    )
+    merge.set_defaults(func=merge_command)
 
 
 def _one_line(text: str, limit: int = 100) -> str:
@@ -58,8 +98,8 @@ def _one_line(text: str, limit: int = 100) -> str:
     return flat if len(flat) <= limit else flat[: limit - 3] + "..."
 
 
-def _list(binary: Path, gtest_filter: str) -> int:
-    for case in list_cases(binary, gtest_filter=gtest_filter):
+def _list(binary: Path, gtest_filter: str, shard: Shard | None) -> int:
+    for case in list_cases(binary, gtest_filter=gtest_filter, shard=shard):
         extra = case.value_param or case.type_param
         print(f"{case.name}  # {extra}" if extra else case.name)
     return 0
@@ -70,13 +110,14 @@ def run_command(args: argparse.Namespace) -> int:
     if not binary.is_file():
         raise UserError(f"gtest binary not found: {binary} (build it or name one)")
     if args.list:
-        return _list(binary, args.filter)
+        return _list(binary, args.filter, args.gtest_shard)
     summary = run_all(
         binary,
         args.xml,
         gtest_filter=args.filter,
         case_timeout=args.case_timeout,
         batch_timeout=args.batch_timeout,
+        shard=args.gtest_shard,
     )
     results = list(summary.results.values())
     width = max((len(r.name) for r in results), default=4)
@@ -85,7 +126,16 @@ def run_command(args: argparse.Namespace) -> int:
         first = _one_line(result.message) if result.outcome in (FAILED, SKIPPED) else ""
         line = f"{result.name:<{width}}  {result.outcome:<7}  {result.duration:>7.3f}s  {first}"
         print(line.rstrip())
+    devices = describe_devices(device_of(r.properties) for r in results)
+    if devices is not None:
+        print(f"cases per device: {devices}")
     print(summary)
     if not results:
-        print(f"warning: no case of {binary} matches {args.filter!r}", file=sys.stderr)
+        where = f" in shard {args.gtest_shard}" if args.gtest_shard else ""
+        print(f"warning: no case of {binary} matches {args.filter!r}{where}", file=sys.stderr)
     return 0 if summary.ok else 1
+
+
+def merge_command(args: argparse.Namespace) -> int:
+    print(merge_reports(args.inputs, args.output))
+    return 0

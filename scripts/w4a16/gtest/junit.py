@@ -92,15 +92,14 @@ def read_gtest_xml(path: str | os.PathLike[str]) -> dict[str, CaseResult]:
     return results
 
 
-def read_locations(path: str | os.PathLike[str]) -> dict[str, tuple[str, int]]:
-    """Case name -> (source file, line) from the XML gtest writes while listing."""
+def read_locations(path: str | os.PathLike[str]) -> dict[str, tuple[str | None, int | None]]:
+    """Case name -> (source file, line) for every case in the XML gtest writes while listing,
+    in its order; (None, None) where the XML gives no location."""
     report = _GTestReport.fromfile(str(path))
-    where: dict[str, tuple[str, int]] = {}
+    where: dict[str, tuple[str | None, int | None]] = {}
     for suite in report:
         for case in suite:
-            line = _line(case)
-            if case.file and line is not None:
-                where[f"{suite.name}.{case.name}"] = (case.file, line)
+            where[f"{suite.name}.{case.name}"] = (case.file or None, _line(case))
     return where
 
 

@@ -1,8 +1,9 @@
 """Discover the cases of a gtest binary from `--gtest_list_tests`.
 
 The listing is parsed from the console text (the one format every gtest version
-prints); the XML gtest also writes while listing (1.10+) only adds each case's
-source file and line when it is there.
+prints); the XML gtest also writes while listing (1.10+) adds each case's source
+file and line when it is there, and, with GTEST_TOTAL_SHARDS/GTEST_SHARD_INDEX set,
+names the cases of that shard (the console listing ignores sharding).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pathlib import Path
 
 from w4a16.errors import UserError
 from w4a16.gtest.environment import gtest_environment
+from w4a16.gtest.shards import Shard, shard_by_rule
 
 # `Suite.` or `Prefix/Suite/0.  # TypeParam = int` at column 0.
 _SUITE_LINE = re.compile(r"^(?P<suite>[A-Za-z_][\w/]*)\.(?:\s+# TypeParam = (?P<type>.*))?$")
@@ -69,33 +71,52 @@ def parse_listing(text: str) -> list[CaseInfo]:
     return cases
 
 
-def _locations(xml_path: Path) -> dict[str, tuple[str, int]]:
-    """Case name -> (file, line) from the XML a listing run leaves, or {} if absent."""
+def _reported(xml_path: Path) -> dict[str, tuple[str | None, int | None]] | None:
+    """Case name -> (file, line) of every case in the XML a listing run leaves, in order;
+    None when there is no such XML (gtest before 1.10) or it cannot be read."""
     from w4a16.gtest.junit import read_locations
 
     if not xml_path.is_file() or xml_path.stat().st_size == 0:
-        return {}
+        return None
     try:
         return read_locations(xml_path)
-    except Exception:  # locations are optional decoration
-        return {}
+    except Exception:  # without it: no source lines, and shards follow the rule
+        return None
 
 
-def list_cases(
+@dataclass(frozen=True)
+class Listing:
+    """What one `--gtest_list_tests` run said."""
+
+    cases: list[CaseInfo]  # every case that passes the filter, in gtest's order
+    shard: Shard | None = None
+    in_shard: frozenset[str] | None = None  # names of the shard's cases (None: no shard)
+
+    def selected(self) -> list[CaseInfo]:
+        """The cases this run would execute: the shard's, or all without a shard."""
+        if self.in_shard is None:
+            return list(self.cases)
+        return [case for case in self.cases if case.name in self.in_shard]
+
+
+def read_listing(
     binary: str | os.PathLike[str],
     *,
     gtest_filter: str = "*",
     timeout: float = 120.0,
     env: Mapping[str, str] | None = None,
-) -> list[CaseInfo]:
-    """Run `binary --gtest_list_tests` and return its cases in gtest's order."""
+    shard: Shard | None = None,
+) -> Listing:
+    """Run `binary --gtest_list_tests` once: its cases, and with `shard` the ones that shard
+    runs (named by the binary itself: see w4a16.gtest.shards)."""
     path = Path(binary)
     if not path.is_file():
         raise UserError(f"gtest binary not found: {path}")
+    extra = shard.environment() if shard is not None else {}
     with tempfile.TemporaryDirectory(prefix="w4a16-list-") as tmp:
         xml_path = Path(tmp) / "list.xml"
         command = [
-            str(path),
+            str(path.absolute()),  # "bin" alone would be looked up in PATH
             "--gtest_list_tests",
             f"--gtest_filter={gtest_filter}",
             f"--gtest_output=xml:{xml_path}",
@@ -105,7 +126,7 @@ def list_cases(
                 command,
                 capture_output=True,
                 stdin=subprocess.DEVNULL,
-                env=gtest_environment(env),
+                env=gtest_environment(env, **extra),
                 timeout=timeout,
                 check=False,
             )
@@ -120,11 +141,36 @@ def list_cases(
             raise UserError(
                 f"{path} --gtest_list_tests exited with status {proc.returncode}{detail}"
             )
-        cases = parse_listing(text)
-        if not cases and "Running main() from" not in text and text.strip():
+        listed = parse_listing(text)
+        if not listed and "Running main() from" not in text and text.strip():
             raise UserError(f"{path} does not look like a gtest binary (unexpected listing)")
-        where = _locations(xml_path)
-    return [
+        reported = _reported(xml_path)
+    where = reported or {}
+    cases = [
         CaseInfo(c.name, c.type_param, c.value_param, *where.get(c.name, (None, None)))
-        for c in cases
+        for c in listed
     ]
+    if shard is None:
+        return Listing(cases)
+    if reported is not None:
+        # The binary's own answer: its listing XML holds only the shard's cases.
+        names = {case.name for case in cases}
+        members = frozenset(name for name in reported if name in names)
+    else:
+        members = frozenset(case.name for case in shard_by_rule(cases, shard))
+    return Listing(cases, shard, members)
+
+
+def list_cases(
+    binary: str | os.PathLike[str],
+    *,
+    gtest_filter: str = "*",
+    timeout: float = 120.0,
+    env: Mapping[str, str] | None = None,
+    shard: Shard | None = None,
+) -> list[CaseInfo]:
+    """Run `binary --gtest_list_tests` and return its cases in gtest's order; with `shard`,
+    only the cases that shard runs."""
+    return read_listing(
+        binary, gtest_filter=gtest_filter, timeout=timeout, env=env, shard=shard
+    ).selected()

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from w4a16.errors import UserError
-from w4a16.gtest.listing import CaseInfo, list_cases
+from w4a16.gtest.listing import CaseInfo, read_listing
 from w4a16.gtest.pytest_state import state_of
 from w4a16.gtest.results import FAILED, KIND_CRASH, KIND_TIMEOUT, PASSED, CaseResult
 
@@ -101,13 +101,18 @@ class GTestBinary(pytest.Collector):
 
     def collect(self) -> list[GTestCase]:
         state = state_of(self.config)
-        cases = list_cases(
-            self.binary, timeout=min(state.settings.case_timeout, 120.0), env=state.env
+        listing = read_listing(
+            self.binary,
+            timeout=min(state.settings.case_timeout, 120.0),
+            env=state.env,
+            shard=state.settings.shard,
         )
+        in_shard = listing.in_shard
         pattern = state.settings.gpu_pattern
         items = []
-        for info in cases:
+        for info in listing.cases:
             item = GTestCase.from_parent(self, name=info.name, info=info)
+            item.in_shard = in_shard is None or info.name in in_shard
             item.add_marker("gtest")
             if pattern.search(info.name):
                 item.add_marker("gpu")
@@ -130,6 +135,7 @@ class GTestCase(pytest.Item):
         super().__init__(**kwargs)
         self.info = info
         self.gtest_result: CaseResult | None = None
+        self.in_shard = True  # False: another --gtest-shard runs it; deselected
 
     @property
     def binary(self) -> Path:

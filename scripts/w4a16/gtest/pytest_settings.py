@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from w4a16.gtest.runner import DEFAULT_BATCH_TIMEOUT, DEFAULT_CASE_TIMEOUT
+from w4a16.gtest.shards import Shard, parse_shard
 from w4a16.paths import default_binary
 
 DEFAULT_GPU_PATTERN = r"(?i)gpu|cuda|sm90"
@@ -51,6 +52,13 @@ def add_options(parser: pytest.Parser) -> None:
         help="write one JUnit XML report with every gtest case (failure text, properties)",
     )
     group.addoption(
+        "--gtest-shard",
+        metavar="I/N",
+        help="keep only shard I of N (0 <= I < N) of each binary's cases: the ones the binary "
+        "itself runs with GTEST_TOTAL_SHARDS=N GTEST_SHARD_INDEX=I; the rest are deselected. "
+        "Other pytest items are not sharded (add -m gtest)",
+    )
+    group.addoption(
         "--gtest-full-protocol",
         action="store_true",
         help="run gtest items through pytest's full setup/call/teardown hooks (capture, "
@@ -88,6 +96,7 @@ class Settings:
     batch_timeout: float
     merged_xml: Path | None
     full_protocol: bool = False
+    shard: Shard | None = None
 
 
 def _number(config: pytest.Config, flag: str, ini: str, kind: type) -> float:
@@ -129,6 +138,13 @@ def read_settings(config: pytest.Config) -> Settings:
     except re.error as exc:
         raise pytest.UsageError(f"ini option gtest_gpu_pattern: bad regex: {exc}") from None
     merged = config.getoption("gtest_merged_xml")
+    shard_text = config.getoption("gtest_shard")
+    shard = None
+    if shard_text is not None:
+        try:
+            shard = parse_shard(shard_text)
+        except ValueError as exc:
+            raise pytest.UsageError(f"--gtest-shard: {exc}") from None
     return Settings(
         binaries=tuple(dict.fromkeys(p.resolve() for p in binaries)),
         named=bool(named),
@@ -140,6 +156,7 @@ def read_settings(config: pytest.Config) -> Settings:
         merged_xml=_absolute(here, merged) if merged else None,
         full_protocol=bool(config.getoption("gtest_full_protocol")
                            or config.getini("gtest_full_protocol")),
+        shard=shard,
     )
 
 

@@ -7,6 +7,8 @@ and the plugin ships them between xdist processes as plain dicts.
 from __future__ import annotations
 
 import re
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -20,6 +22,9 @@ KIND_CRASH = "crash"
 KIND_TIMEOUT = "timeout"
 KIND_NOT_RUN = "not-run"
 KIND_DISABLED = "disabled"
+
+# The property a case records to say which GPU ran it: "<index> <PCI bus id>".
+DEVICE_PROPERTY = "device"
 
 _LOCATION = re.compile(r"^(?P<file>.+?):(?P<line>\d+)(?::| |$)")
 
@@ -75,3 +80,31 @@ def message_of(text: str) -> str:
     if file is not None or body[0] == "unknown file":
         return body[1].strip() if len(body) > 1 else ""
     return text.strip()
+
+
+def device_of(properties: Iterable[Iterable[str]]) -> str | None:
+    """The `device` property among (name, value) pairs, if recorded."""
+    for pair in properties:
+        name, value = tuple(pair)[:2]
+        if name == DEVICE_PROPERTY:
+            return str(value)
+    return None
+
+
+def _device_order(device: str | None) -> tuple[int, str]:
+    """GPU 2 before GPU 10: by the leading index when there is one, then by text."""
+    first = str(device).split(" ", 1)[0]
+    return (int(first) if first.isdigit() else -1, str(device))
+
+
+def describe_devices(devices: Iterable[str | None]) -> str | None:
+    """`7 on 0 0000:19:00.0, 6 on 1 0000:2a:00.0` from each case's device (None: not
+    recorded, e.g. a crashed case); None when no case recorded a device at all."""
+    counts = Counter(devices)
+    missing = counts.pop(None, 0)
+    if not counts:
+        return None
+    parts = [f"{counts[device]} on {device}" for device in sorted(counts, key=_device_order)]
+    if missing:
+        parts.append(f"{missing} without a {DEVICE_PROPERTY} property")
+    return ", ".join(parts)

@@ -35,6 +35,7 @@ from w4a16.gtest.results import (
     SKIPPED,
     CaseResult,
 )
+from w4a16.gtest.shards import Shard
 from w4a16.gtest.stream import ProgressTracker
 
 DEFAULT_CASE_TIMEOUT = 300.0
@@ -63,6 +64,7 @@ class RunSummary:
     results: dict[str, CaseResult] = field(default_factory=dict)
     duration: float = 0.0
     xml: Path | None = None
+    shard: Shard | None = None
 
     def count(self, outcome: str) -> int:
         return sum(1 for r in self.results.values() if r.outcome == outcome)
@@ -88,6 +90,8 @@ class RunSummary:
             f"{len(self.results)} cases: {self.passed} passed, {self.failed} failed, "
             f"{self.skipped} skipped in {self.duration:.2f} s"
         )
+        if self.shard is not None:
+            line = f"shard {self.shard}: {line}"
         return f"{line}; report: {self.xml}" if self.xml else line
 
 
@@ -142,7 +146,11 @@ def _run_process(
     """Start one gtest process for `names` and follow it until it ends or is killed."""
     premature = xml.with_suffix(".running")
     env = {**env, "TEST_PREMATURE_EXIT_FILE": str(premature)}
-    command = [str(binary), f"--gtest_filter={':'.join(names)}", f"--gtest_output=xml:{xml}"]
+    command = [
+        str(binary.absolute()),  # "bin" alone would be looked up in PATH
+        f"--gtest_filter={':'.join(names)}",
+        f"--gtest_output=xml:{xml}",
+    ]
     try:
         proc = subprocess.Popen(
             command,
@@ -348,12 +356,23 @@ def run_all(
     case_timeout: float = DEFAULT_CASE_TIMEOUT,
     batch_timeout: float = DEFAULT_BATCH_TIMEOUT,
     env: Mapping[str, str] | None = None,
+    shard: Shard | None = None,
 ) -> RunSummary:
-    """Run every case of `binary` matching `gtest_filter`; write merged JUnit XML to `xml_out`."""
+    """Run every case of `binary` matching `gtest_filter`; write merged JUnit XML to `xml_out`.
+
+    With `shard`, only the cases GoogleTest itself would run with GTEST_TOTAL_SHARDS and
+    GTEST_SHARD_INDEX set to it (see w4a16.gtest.shards); they still run in batches.
+    """
     start = time.monotonic()
     path = Path(binary)
-    cases = list_cases(path, gtest_filter=gtest_filter, timeout=min(case_timeout, 120.0), env=env)
-    summary = RunSummary(binary=path)
+    cases = list_cases(
+        path,
+        gtest_filter=gtest_filter,
+        timeout=min(case_timeout, 120.0),
+        env=env,
+        shard=shard,
+    )
+    summary = RunSummary(binary=path, shard=shard)
     with tempfile.TemporaryDirectory(prefix="w4a16-gtest-") as tmp:
         summary.results = run_cases(
             path,
