@@ -192,9 +192,11 @@ def main() -> int:
     def fingerprint() -> None:
         # The hashes of the binaries this call runs (built here or carried), to match against
         # the build_info.json of the build each came from.
+        bench = binary.parent / "w4a16SM90Bench"  # built beside the test: it times the tactics
         codes["fingerprint"] = run(out, "fingerprint", [
             py, "-m", "w4a16.fingerprint", "--out", str(out / "binaries.json"),
-            f"test={binary}", *(f"{k}={REPO / v}" for k, v in plan_bins.items())], 60)
+            f"test={binary}", *([f"bench={bench}"] if bench.is_file() else []),
+            *(f"{k}={REPO / v}" for k, v in plan_bins.items())], 60)
 
     for step in args.steps:
         if step not in BUILD_STEPS and "fingerprint" not in codes:
