@@ -687,7 +687,7 @@ TEST(GPU_Workspace, TooSmallWorkspaceIsRefusedBeforeLaunch) {
 // Proves patches/{slice,kernel}/...-sm90-launcher-refuse-small-workspace.patch: TensorRT-LLM's
 // own launcher (called without our size check) now throws before launching when the
 // workspace is smaller than the GEMM needs. 128x256 with a 2x2 cluster at M=1000, N=K=4096
-// needs more than 16 MiB (reports/h100/issue7_reliability/workspace_repro_plain.log).
+// needs more than 16 MiB (reports/h100/reliability/workspace_repro_plain.log).
 TEST(GPU_Workspace, PatchedLauncherRefusesTooSmallWorkspace) {
   W4A16_REQUIRE_SM90();
   Problem p = make(1000, 4096, 4096, 128, Act::kFp16, Quant::kScaleOnly, false, 1.f);
