@@ -111,7 +111,7 @@ def test_untracked_copy_of_our_test_is_refused(run_cli, tree, patch_dir) -> None
 
 def test_conflict_names_file_and_hunk(run_cli, tmp_path, patch_dir) -> None:
     ex = upstream.load_excerpt()
-    text = cmakelists_text().replace(ex.before[-1], ex.before[-1] + "  # changed upstream")
+    text = cmakelists_text().replace(ex.after[0], ex.after[0] + "  # changed upstream")
     tree = make_tree(tmp_path / "moved", text)
     code, out, err = run_cli("patch", "apply", *_args(tree, patch_dir))
     (patch,) = series.read_series(patch_dir)

@@ -111,7 +111,8 @@ def test_excerpt_parses_lines_around_the_anchor() -> None:
         (_excerpt(GOOD_HEAD, f"{upstream.ANCHOR}\n{upstream.ANCHOR}\n"), "exactly once"),
         (_excerpt(GOOD_HEAD, f"{upstream.ANCHOR}"), "end with a newline"),
         (_excerpt(GOOD_HEAD.replace("10", "x"), f"{upstream.ANCHOR}\n"), "not a line number"),
-        (_excerpt(GOOD_HEAD.replace("10", "1"), f"a\n{upstream.ANCHOR}\n"), "no room"),
+        (_excerpt(GOOD_HEAD.replace("10", "1"), f"a\n{upstream.ANCHOR}\nb\n"), "no room"),
+        (_excerpt(GOOD_HEAD, f"a\n{upstream.ANCHOR}\n"), "at least one line must follow"),
     ],
 )
 def test_bad_excerpt_is_a_user_error(text: str, message: str) -> None:
@@ -122,12 +123,27 @@ def test_bad_excerpt_is_a_user_error(text: str, message: str) -> None:
 def test_excerpt_from_another_commit_is_refused(tmp_path: Path) -> None:
     other = tmp_path / "excerpt.txt"
     other.write_text(
-        _excerpt(GOOD_HEAD.replace(upstream.PINNED_COMMIT, "a" * 40), f"{upstream.ANCHOR}\n")
+        _excerpt(GOOD_HEAD.replace(upstream.PINNED_COMMIT, "a" * 40), f"{upstream.ANCHOR}\nx\n")
     )
     with pytest.raises(UserError, match="re-copy them"):
         upstream.load_excerpt(other)
 
 
 def test_committed_excerpt_is_valid() -> None:
+    """The hunk's context is the anchor and the one line after it: the lines above the anchor
+    drift between TensorRT-LLM versions (see test_upstream.py)."""
     ex = upstream.load_excerpt()
-    assert ex.path == upstream.KERNELS_CMAKELISTS and len(ex.before) == len(ex.after) == 3
+    assert ex.path == upstream.KERNELS_CMAKELISTS
+    assert ex.before == () and len(ex.after) == 1
+
+
+def test_generated_hunk_carries_one_context_line_each_side(cpp_tests: Path) -> None:
+    text = series.generate(cpp_tests, kernel_dir=None)[series.TEST_PATCH]
+    ex = upstream.load_excerpt()
+    hunk = text[text.index("@@ ") : text.index("diff --git", text.index("@@ "))]
+    assert hunk.splitlines() == [
+        f"@@ -{ex.anchor_line},2 +{ex.anchor_line},3 @@",
+        f" {upstream.ANCHOR}",
+        *(f"+{line}" for line in series.REGISTRATION),
+        f" {ex.after[0]}",
+    ]

@@ -70,6 +70,19 @@ def test_other_sources_are_a_clear_error(tmp_path: Path) -> None:
         _build("flashinfer-cache", missing, tmp_path / "ov3")
 
 
+def test_older_launcher_family_is_named_in_the_error(tmp_path: Path) -> None:
+    """A launcher with the older error spelling: the error names the family the fixes need."""
+    data = _slice_from_hunk_context(tmp_path / "data")
+    inl = data / "csrc" / "nv_internal" / INL
+    inl.write_text(inl.read_text().replace("[TensorRT LLM Error]", "[TensorRT-LLm Error]"))
+    with pytest.raises(UserError) as err:
+        _build("flashinfer-cache", data, tmp_path / "ov", WORKSPACE_FIX)
+    message = str(err.value)
+    assert "\n" not in message
+    assert "is an older launcher" in message and "'[TensorRT-LLm Error]' messages" in message
+    assert "the kernel fixes support the stream-K launcher" in message
+
+
 def test_fixes_are_selected_by_number_prefix(tmp_path: Path) -> None:
     series = [tmp_path / "0002-a.patch", tmp_path / "0003-b.patch"]
     assert overlay.select_fixes(series, "all") == series
@@ -112,9 +125,9 @@ EXPERIMENTS = sorted(overlay.EXPERIMENT_PATCHES.glob("*.patch"))
 @pytest.mark.parametrize("patch", EXPERIMENTS, ids=[p.stem for p in EXPERIMENTS])
 def test_experiment_patches_apply_to_the_real_slice_after_the_fixes(tmp_path: Path,
                                                                    patch: Path) -> None:
-    """The issue-8 candidates must still apply when a GPU session finally builds them."""
+    """The decode experiments must still apply when a GPU run builds them."""
     try:
-        kernels = sources.locate_kernels(None, paths.cache_dir(), fetch=False)
+        kernels = sources.locate_slice(paths.cache_dir(), fetch=False)
     except UserError as exc:
         pytest.skip(f"the kernel sources are not here: {exc}")
     _, applied = _build(kernels.kind, kernels.root, tmp_path / "ov", overlay.EXPERIMENT_FIXES,
@@ -124,7 +137,7 @@ def test_experiment_patches_apply_to_the_real_slice_after_the_fixes(tmp_path: Pa
 
 def test_experiment_patch_on_the_whole_series_says_which_fixes_it_needs(tmp_path: Path) -> None:
     try:
-        kernels = sources.locate_kernels(None, paths.cache_dir(), fetch=False)
+        kernels = sources.locate_slice(paths.cache_dir(), fetch=False)
     except UserError as exc:
         pytest.skip(f"the kernel sources are not here: {exc}")
     knobs = overlay.EXPERIMENT_PATCHES / "slice-launcher-knobs.patch"

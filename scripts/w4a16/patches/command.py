@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from w4a16 import paths
-from w4a16.patches import gitapply, intree, series
+from w4a16.patches import drift, gitapply, intree, series
 
 
 def _tree_and_series(args: argparse.Namespace) -> tuple[Path, list[series.Patch]]:
@@ -69,6 +69,34 @@ def _refresh(args: argparse.Namespace) -> int:
 def _in_tree_build(args: argparse.Namespace) -> int:
     binary = intree.build_in_tree(args.trtllm_dir, args.build_dir, args.jobs, args.patches_dir)
     print(binary)
+    return 0
+
+
+def _upstream_check(args: argparse.Namespace) -> int:
+    patches = series.read_series(args.patches_dir)
+    recorded = {v.key: v for v in ([] if args.write else drift.load_record(args.record))}
+    found = []
+    problems = 0
+    for repo, commit, path in drift.scan(args.versions):
+        v = drift.check_version(args.versions, repo, commit, path, patches)
+        found.append(v)
+        short = path.rsplit("/", 1)[-1]
+        line = f"{short} {repo}@{commit[:8]} {v.sha256[:12]} {v.result}"
+        if v.reason:
+            line += f": {v.reason}"
+        diff = None if args.write else drift.compare(v, recorded.get(v.key))
+        if diff:
+            problems += 1
+            line += f"  <-- {diff}"
+        print(line)
+    if args.write:
+        drift.write_record(found, args.record)
+        print(f"wrote {len(found)} versions to {args.record}")
+        return 0
+    if problems:
+        print(f"{problems} of {len(found)} versions differ from {args.record}", file=sys.stderr)
+        return 1
+    print(f"all {len(found)} versions match {args.record}")
     return 0
 
 
@@ -140,6 +168,36 @@ def add_command(subparsers: argparse._SubParsersAction) -> None:
         "--check", action="store_true", help="write nothing; exit 1 if --out is out of date"
     )
     p.set_defaults(func=_refresh)
+
+    p = sub.add_parser(
+        "upstream-check",
+        help="check the series against stored versions of the TensorRT-LLM files it edits",
+        description="Check each stored upstream version (VERSIONS/<owner>/<repo>/<commit>/"
+        "<path>) against the patches that edit that file, and compare with the record.",
+    )
+    p.add_argument(
+        "--versions",
+        type=Path,
+        required=True,
+        metavar="DIR",
+        help="folder of upstream versions, <owner>/<repo>/<commit>/<path in the repository>",
+    )
+    p.add_argument(
+        "--patches-dir",
+        type=Path,
+        default=paths.PATCHES,
+        metavar="DIR",
+        help="patch series to check (default: %(default)s)",
+    )
+    p.add_argument(
+        "--record",
+        type=Path,
+        default=drift.RECORD,
+        metavar="FILE",
+        help="the record to compare with or write (default: %(default)s)",
+    )
+    p.add_argument("--write", action="store_true", help="write the results into --record")
+    p.set_defaults(func=_upstream_check)
 
     p = sub.add_parser(
         "in-tree-build", help="build our test inside a configured TensorRT-LLM build"

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from w4a16.errors import UserError
-from w4a16.patches import upstream
+from w4a16.patches import compat, upstream
 from w4a16.patches.series import Patch
 
 _PATCH_FAILED = re.compile(r"^error: patch failed: (.+):(\d+)$")
@@ -104,8 +104,12 @@ def _run(root: Path, patches: Sequence[Patch], reverse: bool) -> str | None:
     for patch in reversed(patches) if reverse else patches:
         out = _apply_one(root, patch, reverse)
         if out.returncode != 0:
-            verb = "cannot be reverted" if reverse else "does not apply"
-            return f"{patch.name} {verb}: {_explain(patch, out.stderr)}"
+            if reverse:
+                return f"{patch.name} cannot be reverted: {_explain(patch, out.stderr)}"
+            # Say why the tree does not fit (no anchor line, an older launcher) where we can.
+            why = compat.explain(patch.files, root)
+            detail = _explain(patch, out.stderr)
+            return f"{patch.name} does not apply: " + (f"{why} ({detail})" if why else detail)
     return None
 
 

@@ -16,7 +16,11 @@ Excerpt format (UTF-8 text):
     <M lines after the anchor, verbatim>
 
 Everything after the `---` line is copied text, each line ended by a newline (CMake comments
-starting with `#` are fine there).
+starting with `#` are fine there). At least one line must follow the anchor: a hunk without
+trailing context only applies at the end of a file.
+
+The fewer lines, the more TensorRT-LLM versions the hunk fits: the committed excerpt holds the
+anchor and the one line after it (see compat.py and patches/upstream/tested_versions.json).
 """
 
 from __future__ import annotations
@@ -89,6 +93,9 @@ def parse_excerpt(text: str, where: str = "excerpt") -> Excerpt:
     if len(hits) != 1:
         raise UserError(f"{where}: expected the anchor line {ANCHOR!r} exactly once")
     i = hits[0]
+    if i == len(lines) - 1:
+        # git apply anchors a hunk without trailing context at the end of the file.
+        raise UserError(f"{where}: at least one line must follow the anchor line")
     anchor_line = int(fields["anchor-line"])
     if anchor_line <= i:
         raise UserError(
