@@ -175,7 +175,8 @@ def _cmd_build(args: argparse.Namespace) -> int:
     build_dir = (args.build_dir or paths.build_dir(args.preset, full)).resolve()
     print("[sources]")
     sources.print_summary(found)
-    selected, filter_text, tus = instantiations.selection_from_args(args)
+    jobs = args.jobs or default_jobs()
+    selected, filter_text, tus = instantiations.selection_from_args(args, jobs)
     if not selected:
         raise UserError("the tile/activation/quant filters select no instantiation")
     groups = instantiations.parse_groups(args.groups)
@@ -205,7 +206,6 @@ def _cmd_build(args: argparse.Namespace) -> int:
     first = overlay_includes(overlay, found.kernels.kind, found.kernels.root,
                              found.kernels.include_dirs)
     configure(found, gen_dir, build_dir, prebuilt, first, args.keep_asserts)
-    jobs = args.jobs or default_jobs()
     took = compile_target(build_dir, jobs)
     info = {"preset": args.preset, "build": found.kernels.build_kind, "filter": filter_text,
             "build_seconds": round(took, 1),

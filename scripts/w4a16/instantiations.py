@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -348,20 +349,27 @@ def add_selection_args(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def selection_from_args(args: argparse.Namespace) -> tuple[list[tx.Instantiation], str, int]:
+def selection_from_args(args: argparse.Namespace,
+                        jobs: int | None = None) -> tuple[list[tx.Instantiation], str, int]:
+    """The selected instantiations, the filter's text, and the number of launcher units
+    (--tus, else `default_tus` for `jobs` parallel compiles, default one per core)."""
     acts = tuple(a.strip() for a in args.activations.split(",") if a.strip())
     quants = tuple(q.strip() for q in args.quant_ops.split(",") if q.strip())
     selected = tx.select(tx.parse_tile_filter(args.tiles), acts, quants)
     text = f"tiles={args.tiles} activations={','.join(acts)} quant_ops={','.join(quants)}"
-    tus = args.tus if args.tus > 0 else default_tus(len(selected))
+    tus = args.tus if args.tus > 0 else default_tus(len(selected), jobs)
     return selected, text, tus
 
 
-def default_tus(count: int, cores: int | None = None) -> int:
-    """One TU per core, split further so no TU holds more than MAX_PER_TU instantiations: a
-    2-core machine otherwise puts 42 of the 84 into one nvcc, which runs out of memory."""
-    cores = cores or os.cpu_count() or 1
-    return max(cores, -(-count // MAX_PER_TU))
+def default_tus(count: int, jobs: int | None = None) -> int:
+    """As many units as whole waves of `jobs` compiles need so that none holds more than
+    MAX_PER_TU instantiations (a 2-core machine otherwise puts 42 of the 84 into one nvcc,
+    which runs out of memory), and no more: with 12 jobs, 84 instantiations make 12 units of
+    7, one wave, where 16 units of 5 or 6 left 4 to start after the first 12 ended."""
+    jobs = max(1, jobs or os.cpu_count() or 1)
+    least = math.ceil(count / MAX_PER_TU)  # fewest units that respect the bound
+    waves = math.ceil(least / jobs)
+    return max(1, min(count, jobs * waves))
 
 
 def _cmd_generate(args: argparse.Namespace) -> int:
