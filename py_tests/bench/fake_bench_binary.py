@@ -2,7 +2,11 @@
 
 Times are a simple function of M (config 0 wins for M < 64, config 2 from there on). With
 FAKE_BENCH_FAIL_AT=M it exits with status 3 after the problem record of that M, as the real
-binary does after a CUDA error that leaves the device unusable.
+binary does after a CUDA error that leaves the device unusable. FAKE_BENCH_GEMV=1 adds the
+CUDA-core GEMV as the last candidate (timed for M <= 15, fastest of all, skipped above), as a
+binary built from a full TensorRT-LLM tree reports it. FAKE_BENCH_SLEEP=S waits S seconds per
+problem, so jobs overlap in the multi-GPU tests. The device record carries the
+CUDA_VISIBLE_DEVICES the process saw (`visible_devices`).
 """
 
 from __future__ import annotations
@@ -11,9 +15,29 @@ import argparse
 import json
 import os
 import sys
+import time
 
 TACTICS = ("tile64x16x64_cluster1x1x1_pingpong", "tile64x32x64_cluster1x1x1_pingpong",
            "tile128x16x64_cluster2x1x1_coop")
+GEMV = "cuda_core_gemv"
+GEMV_MAX_M = 15
+
+
+def candidates() -> tuple[str, ...]:
+    return TACTICS + ((GEMV,) if os.environ.get("FAKE_BENCH_GEMV") == "1" else ())
+
+
+def times(m: int) -> dict[int, float]:
+    """Median per config index; the GEMV (index 3) only where it runs."""
+    out = {0: 10.0 + m / 8, 2: 12.0 + m / 32}
+    if len(candidates()) > 3 and m <= GEMV_MAX_M:
+        out[3] = 5.0 + m / 4
+    return out
+
+
+def default_tactic(m: int) -> str:
+    """TensorRT-LLM's rule, as the real binary applies it."""
+    return GEMV if GEMV in candidates() and m < 5 else TACTICS[0]
 
 
 def main() -> int:
@@ -27,26 +51,33 @@ def main() -> int:
         p.add_argument(flag)
     a = p.parse_args()
     fail_at = int(os.environ.get("FAKE_BENCH_FAIL_AT", "0"))
+    pause = float(os.environ.get("FAKE_BENCH_SLEEP", "0"))
+    names = candidates()
     print(json.dumps({"record": "device", "name": "Fake H100", "sm_count": 132,
-                      "l2_bytes": 52428800}), flush=True)
+                      "l2_bytes": 52428800,
+                      "visible_devices": os.environ.get("CUDA_VISIBLE_DEVICES")}), flush=True)
     for m in (int(x) for x in a.m.split(",")):
+        time.sleep(pause)
         fields = {"label": a.label, "m": m, "n": a.n, "k": a.k, "group": a.group,
                   "dtype": a.dtype, "quant": a.quant}
-        print(json.dumps({"record": "problem", **fields, "copies": 4, "default_tactic": TACTICS[0],
-                          "occupancies": dict.fromkeys(TACTICS, 1),
+        print(json.dumps({"record": "problem", **fields, "copies": 4,
+                          "default_tactic": default_tactic(m),
+                          "occupancies": dict.fromkeys(names, 1),
                           "trtllm_estimate": {"status": "unavailable", "reason": "fake"}}),
               flush=True)
         if m == fail_at:
             print("error: CUDA error left the device unusable", file=sys.stderr)
             return 3
-        times = {0: 10.0 + m / 8, 2: 12.0 + m / 32}
-        for i, name in enumerate(TACTICS):
+        timed = times(m)
+        for i, name in enumerate(names):
             rec = {"record": "tactic", **fields, "config_index": i, "tactic": name,
                    "occupancy": 1}
-            if i in times:
-                rec.update(status="ok", message="", median_us=times[i], min_us=times[i],
-                           p90_us=times[i], mean_us=times[i], samples=5,
+            if i in timed:
+                rec.update(status="ok", message="", median_us=timed[i], min_us=timed[i],
+                           p90_us=timed[i], mean_us=timed[i], samples=5,
                            launches_per_sample=4, copies=4)
+            elif name == GEMV:
+                rec.update(status="skipped", message=f"the GEMV runs M 1 to {GEMV_MAX_M}")
             else:
                 rec.update(status="not_compiled", message="not compiled in this build")
             print(json.dumps(rec), flush=True)

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from w4a16 import gpu, paths
 from w4a16.bench.timing import Plan
+from w4a16.tactics import GEMV_TACTIC
 
 CONFIG0 = "tile64x16x64_cluster1x1x1_pingpong"
 
@@ -49,16 +50,23 @@ def test_list_gives_the_heuristic_order_and_what_was_compiled():
     assert len(records) == 22
     assert [r["config_index"] for r in records] == list(range(22))
     assert records[0]["tactic"] == CONFIG0
-    assert records[-1]["tactic"] == CONFIG0 + "_cudakernelflag"
+    # The heuristic's last entry (enableCudaKernel) is TensorRT-LLM's CUDA-core GEMV.
+    assert records[-1]["tactic"] == GEMV_TACTIC
     manifest = binary.parent / "generated" / "manifest.json"
     if not manifest.is_file():
         pytest.skip(f"no {manifest} to compare with")
-    compiled = set(json.loads(manifest.read_text())["compiled"])
-    for r in records:
-        base = r["tactic"].removesuffix("_cudakernelflag")
+    built = json.loads(manifest.read_text())
+    compiled = set(built["compiled"])
+    for r in records[:-1]:
         for combo, flag in r["compiled"].items():
             act, quant = combo.split("/")
-            assert flag == (f"{act}_{quant}_{base}" in compiled), (combo, r["tactic"])
+            assert flag == (f"{act}_{quant}_{r['tactic']}" in compiled), (combo, r["tactic"])
+    # The GEMV is compiled only in a full-tree build, for the selected activations/quant ops.
+    pairs = {f"{act}/{quant}" for act in ("fp16", "bf16") for quant in ("scale_only", "scale_zeros")
+             if any(c.startswith(f"{act}_{quant}_") for c in compiled)}
+    gemv_pairs = pairs if built.get("gemv_units") else set()
+    for combo, flag in records[-1]["compiled"].items():
+        assert flag == (combo in gemv_pairs), combo
 
 
 @pytest.mark.parametrize("args, message", [

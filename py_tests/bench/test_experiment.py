@@ -60,10 +60,10 @@ def test_plan_is_checked(tmp_path: Path) -> None:
 REPO = Path(__file__).resolve().parents[2]
 
 
-@pytest.mark.parametrize("plan", sorted((REPO / "reports/h100/issue8_decode").glob("plan_*.json")),
+@pytest.mark.parametrize("plan", sorted((REPO / "reports/h200/decode/plans").glob("plan_*.json")),
                          ids=lambda p: p.name)
 def test_committed_plans_load(plan: Path) -> None:
-    """The plans waiting for a GPU session must not fail there on a typo."""
+    """The committed plans must not fail on a GPU machine for a typo."""
     exp = experiment.load_plan(plan, REPO)
     assert exp.variants and exp.shapes
     for v in exp.variants:

@@ -21,12 +21,42 @@ def test_timed_sorts_fastest_first_and_drops_untimed():
 def test_tile_of_and_best_per_tile():
     assert ranking.tile_of("tile128x256x64_cluster2x2x1_coop") == "128x256"
     assert ranking.tile_of("tile64x16x64_cluster1x1x1_pingpong_cudakernelflag") == "64x16"
-    with pytest.raises(ValueError):
-        ranking.tile_of("cublas")
+    # A name that is not a CUTLASS tile is a family of its own, never an exception.
+    assert ranking.tile_of("cuda_core_gemv") == "cuda_core_gemv"
     tactics = [tactic(0, "tile128x16x64_cluster1x1x1_coop", 12.0), tactic(1, FAST, 10.0),
-               tactic(2, DEFAULT, 11.0)]
+               tactic(2, DEFAULT, 11.0), tactic(3, "cuda_core_gemv", 9.0)]
     best = ranking.best_per_tile(tactics)
-    assert {k: v["tactic"] for k, v in best.items()} == {"128x16": FAST, "64x16": DEFAULT}
+    assert {k: v["tactic"] for k, v in best.items()} == {
+        "128x16": FAST, "64x16": DEFAULT, "cuda_core_gemv": "cuda_core_gemv"}
+
+
+def test_trtllm_default_is_config_0_or_the_gemv_below_m5():
+    gemv = {"config_index": 21, "tactic": "cuda_core_gemv", "status": "ok"}
+    tiles = [{"config_index": 1, "tactic": FAST, "status": "ok"},
+             {"config_index": 0, "tactic": DEFAULT, "status": "error"}]
+    assert ranking.trtllm_default(1, tiles) == DEFAULT  # config 0 even when it failed
+    for m in (1, 2, 3, 4):
+        assert ranking.trtllm_default(m, [*tiles, gemv]) == "cuda_core_gemv"
+    for m in (5, 15, 16, 4096):  # the GEMV runs up to M=15, but the plugins stop at 4
+        assert ranking.trtllm_default(m, [*tiles, gemv]) == DEFAULT
+    # A GEMV the binary does not have is not taken; a failing one still is (TensorRT-LLM
+    # would take it too). Case-mode entries say `name` and have no config index.
+    assert ranking.trtllm_default(1, [*tiles, {**gemv, "status": "not_compiled"}]) == DEFAULT
+    assert ranking.trtllm_default(1, [*tiles, {**gemv, "status": "error"}]) == "cuda_core_gemv"
+    assert ranking.trtllm_default(2, [{"name": FAST, "status": "ok"},
+                                      {"name": "cuda_core_gemv", "status": "ok"}]) == \
+        "cuda_core_gemv"
+    assert ranking.trtllm_default(8, [{"name": FAST, "status": "ok"}]) == FAST
+    assert ranking.trtllm_default(1, []) is None
+
+
+def test_audit_takes_the_binarys_default_and_the_rule_without_one():
+    gemv = {"config_index": 2, "tactic": "cuda_core_gemv", "status": "ok", "median_us": 5.0}
+    problem = {"m": 1, "tactics": [tactic(0, DEFAULT, 11.0), tactic(1, FAST, 10.0), gemv]}
+    a = ranking.audit(problem)
+    assert a["default_tactic"] == "cuda_core_gemv" and a["default_rank"] == 1
+    a = ranking.audit({**problem, "default_tactic": DEFAULT})
+    assert a["default_tactic"] == DEFAULT and a["default_rank"] == 3
 
 
 def test_loss_in_microseconds_and_fraction():

@@ -6,7 +6,7 @@ import importlib.util
 import json
 
 import pytest
-from w4a16.bench import command, report
+from w4a16.bench import command, decode_model, plots, report
 
 from . import synthetic
 
@@ -29,7 +29,8 @@ def test_markdown_has_the_roofline_the_audit_and_the_rows(tmp_path):
     md = report.markdown(doc)
     assert "copy bandwidth: 2.00 TB/s" in md
     assert "fp16 500 TFLOP/s, bf16 400 TFLOP/s" in md
-    assert (f"default (config 0, `{synthetic.DEFAULT}`): fastest on 4 of 8 problems, within 5% "
+    assert (f"default (config 0, or the CUDA-core GEMV for M < 5 where built; here "
+            f"`{synthetic.DEFAULT}`): fastest on 4 of 8 problems, within 5% "
             "on 4; median loss 30%, worst 60% (llama3-8b/o fp16 M=256); 60 us lost") in md
     assert f"occupancy estimate unavailable on 8 problems: {synthetic.UNAVAILABLE}" in md
     # o, M=256, fp16: floor 17.2 us (compute), best 128x16 c2x1 at 25 us = 69% of floor,
@@ -89,3 +90,29 @@ def test_without_matplotlib_the_report_is_still_written(tmp_path, monkeypatch, c
     written = sweep.finish_report(synthetic.doc(), tmp_path)
     assert [p.name for p in written] == ["bench.json", "report.md"]
     assert "no plots: plots need matplotlib" in capsys.readouterr().err
+
+
+def test_a_tactic_that_is_not_a_tile_flows_through_report_plots_and_model(tmp_path):
+    """Binaries built from a full TensorRT-LLM tree add `cuda_core_gemv`, which no
+    CUTLASS tile name describes: it is its own family everywhere, never a crash."""
+    doc = synthetic.doc()
+    for p in doc["problems"]:
+        gemv = synthetic.tactic(4, "cuda_core_gemv", 4.0 if p["m"] == 1 else None,
+                                "ok" if p["m"] == 1 else "skipped")
+        p["tactics"].append(gemv)
+        if p["m"] == 1:
+            p["default_tactic"] = "cuda_core_gemv"
+    doc = report.refresh(doc)
+    m1 = doc["problems"][0]["analysis"]
+    assert m1["best_tactic"] == m1["default_tactic"] == "cuda_core_gemv"
+    assert m1["best_per_tile"]["cuda_core_gemv"]["median_us"] == 4.0
+    md = report.markdown(doc)
+    assert "| 1 | 4096 | 4096 |" in md and "| memory | cuda_core_gemv | 4.00 |" in md
+    assert "`cuda_core_gemv`, `tile64x16x64_cluster1x1x1_pingpong`" in md
+    assert report._short("cuda_core_gemv") == "cuda_core_gemv"
+    assert report._short(synthetic.FAST) == "128x16 c2x1"
+    rows = decode_model.rows_of(doc["problems"], [1, 256], "fp16", None)
+    assert "cuda_core_gemv" not in rows and synthetic.FAST in rows
+    assert decode_model.fits_by_mode(doc, {}, [1], "fp16") == []
+    if importlib.util.find_spec("matplotlib") is not None:
+        assert len(plots.write_plots(doc["problems"], tmp_path)) == 2

@@ -5,48 +5,10 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import stat
-import sys
-from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 from w4a16 import fingerprint
-from w4a16.bench import command, torch_baselines
-
-from . import synthetic
-
-FAKE = Path(__file__).resolve().parent / "fake_bench_binary.py"
-
-
-@pytest.fixture
-def fake_binary(tmp_path: Path) -> Path:
-    path = tmp_path / "w4a16SM90Bench"
-    path.write_text(f'#!/bin/sh\nexec "{sys.executable}" "{FAKE}" "$@"\n')
-    path.chmod(path.stat().st_mode | stat.S_IXUSR)
-    return path
-
-
-@pytest.fixture
-def fake_torch(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, int]]:
-    calls: list[tuple[str, int]] = []
-    torch = SimpleNamespace(__version__="fake", cuda=SimpleNamespace(
-        get_device_name=lambda i: "Fake H100", empty_cache=lambda: None))
-    monkeypatch.setattr(torch_baselines, "load_torch", lambda: torch)
-    monkeypatch.setattr(torch_baselines, "l2_bytes", lambda t: 50 << 20)
-    monkeypatch.setattr(torch_baselines, "measure_machine", lambda t: dict(synthetic.MACHINE))
-
-    def cublas(t, m, n, k, dtype, l2, plan, seed):
-        calls.append(("cublas", m))
-        return {"status": "ok", "median_us": 20.0 + m}
-
-    def int4(t, m, n, k, group, dtype, l2, plan, seed):
-        calls.append(("int4pack", m))
-        return {"status": "unavailable", "reason": "fake torch"}
-
-    monkeypatch.setattr(torch_baselines, "time_cublas", cublas)
-    monkeypatch.setattr(torch_baselines, "time_int4pack", int4)
-    return calls
+from w4a16.bench import command
 
 
 def test_sweep_assembles_problems_and_writes_the_report(tmp_path, fake_binary, fake_torch,

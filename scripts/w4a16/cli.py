@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "w4a16.gtest.command",
     "w4a16.reliability",
     "w4a16.bench.command",
+    "w4a16.bench.try_cmd",
 )
 
 

@@ -1,11 +1,13 @@
-"""`w4a16 bench`: time every W4A16 tactic, cuBLAS and torch's int4 matmul on Llama shapes,
-against this machine's roofline, and write bench.json, report.md and plots.
+"""`w4a16 bench`: time every W4A16 tactic, cuBLAS and torch's int4 matmul on model or any
+weight shapes, against this machine's roofline, and write bench.json, report.md and plots.
 
 Default sweep: Llama-3-8B and Llama-2-70B projections (qkv, o, gate_up, down) x M in
-1..8192 (powers of two) x fp16 and bf16, group 128, scale-only. It runs the bench binary
-(w4a16SM90Bench, built by `w4a16 build`) once per (shape, dtype) and torch in this process,
-one after the other, so nothing competes for the GPU. `--report-only` rebuilds the report
-from a bench.json without a GPU.
+1..8192 (powers of two) x fp16 and bf16, group 128, scale-only. `--models` picks other
+presets (llama3-70b, qwen2.5-7b, qwen2.5-72b, or all), `--shape N,K` adds any weight shape.
+It runs the bench binary (w4a16SM90Bench, built by `w4a16 build`) once per (shape, dtype) and
+torch in this process, one after the other on each GPU, so nothing competes for a GPU;
+`--gpus 0,1` spreads those jobs over several GPUs. `--report-only` rebuilds the report from a
+bench.json without a GPU.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import sys
 from pathlib import Path
 
 from w4a16.argtypes import positive
-from w4a16.bench import binary, report, shapes, sweep
+from w4a16.bench import binary, gpus, report, shapes, sweep
 from w4a16.bench.timing import Plan
 from w4a16.cli import run_guarded
 from w4a16.errors import UserError
@@ -25,26 +27,41 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     d = Plan()
     p.add_argument("--out", type=Path, default=Path("reports/bench"),
                    help="folder for bench.json, report.md, the PNGs, the raw binary records "
-                   "and the binary's log (default: reports/bench)")
+                   "and the binary's log, one per GPU with --gpus (default: reports/bench)")
     p.add_argument("--binary", type=Path, default=None,
                    help="the w4a16SM90Bench binary (default: $W4A16_BENCH_BINARY, else "
                    "build/slim/w4a16SM90Bench)")
-    p.add_argument("--models", default="all",
-                   help=f"comma-separated models: {', '.join(shapes.MODELS)} (default: all)")
+    p.add_argument("--models", default=None,
+                   help=f"comma-separated model presets: {', '.join(shapes.MODELS)}, or all "
+                   f"(default: {','.join(shapes.DEFAULT_MODELS)}; none when --shape is given)")
     p.add_argument("--layers", default="all",
-                   help=f"comma-separated layers: {', '.join(shapes.LAYERS)} (default: all)")
+                   help=f"comma-separated layers of the presets: {', '.join(shapes.LAYERS)} "
+                   "(default: all)")
+    p.add_argument("--shape", action="append", default=[], metavar="N,K",
+                   help="also time this weight shape, out[M,N] = A[M,K] @ W[K,N]; repeatable. "
+                   "N a multiple of 8, K a multiple of the group. Alone it replaces the presets; "
+                   "with --models both run")
     p.add_argument("--m", default="all",
                    help="comma-separated token counts M (default: all = 1,2,4,...,8192)")
     p.add_argument("--dtypes", default="all",
                    help="comma-separated activation types: fp16,bf16 (default: all)")
-    p.add_argument("--group", type=positive(int), default=shapes.GROUP,
-                   help=f"quantization group size (default {shapes.GROUP})")
+    p.add_argument("--group", type=int, default=shapes.GROUP,
+                   help=f"quantization group size, a multiple of 64: 64 or 128 as TensorRT-LLM "
+                   f"uses them (default {shapes.GROUP})")
+    p.add_argument("--quant-op", default=shapes.QUANT, choices=shapes.QUANT_OPS,
+                   help="scale_only (int4 x scale) or scale_zeros (int4 x scale + zero); the "
+                   f"binary must be built with it (default {shapes.QUANT})")
+    p.add_argument("--gpus", default=None, metavar="LIST",
+                   help="spread the (shape, dtype) jobs over these GPUs, e.g. 0,1 or all: one "
+                   "bench-binary process per job, pinned with CUDA_VISIBLE_DEVICES; results are "
+                   "merged in the one-GPU order (default: the current GPU only)")
     p.add_argument("--quick", action="store_true",
                    help="smoke test: llama3-8b qkv and down, M 1,16,256,4096, fp16 (overrides "
-                   "--models, --layers, --m, --dtypes)")
+                   "--models, --layers, --shape, --m, --dtypes)")
     p.add_argument("--tactics", default="all",
                    help="comma-separated tactic names to time (as `w4a16SM90Bench --list` "
-                   "prints them; default all). TensorRT-LLM's default is config 0.")
+                   "prints them; default all). TensorRT-LLM's default is config 0, or "
+                   "cuda_core_gemv at M < 5 where the binary has it.")
     p.add_argument("--no-int4pack", action="store_true",
                    help="skip torch's _weight_int4pack_mm baseline")
     p.add_argument("--budget-ms", type=positive(float), default=d.budget_ms,
@@ -72,14 +89,21 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def settings_from_args(args: argparse.Namespace) -> sweep.Settings:
+    custom = list(dict.fromkeys(shapes.parse_shape(text) for text in args.shape))
     if args.quick:
         q = shapes.QUICK
         models, layers, ms, dtypes = q["models"], q["layers"], q["ms"], q["dtypes"]
+        custom = []
     else:
-        models = shapes.parse_names(args.models, shapes.MODELS, "model")
+        if args.models is not None:
+            models = shapes.parse_names(args.models, shapes.MODELS, "model")
+        else:
+            models = () if custom else shapes.DEFAULT_MODELS
         layers = shapes.parse_names(args.layers, shapes.LAYERS, "layer")
         ms = shapes.parse_ms(args.m)
         dtypes = shapes.parse_names(args.dtypes, shapes.DTYPES, "dtype")
+    selected = shapes.shapes(models, layers) + custom
+    shapes.check_shapes(selected, args.group)
     if args.min_samples > args.max_samples:
         raise UserError("--min-samples is larger than --max-samples")
     plan = Plan(budget_ms=args.budget_ms, min_samples=args.min_samples,
@@ -87,9 +111,10 @@ def settings_from_args(args: argparse.Namespace) -> sweep.Settings:
                 max_launches=args.max_launches, l2_factor=args.l2_factor)
     return sweep.Settings(
         out_dir=args.out, binary=args.binary or binary.default_binary(),
-        shapes=shapes.shapes(models, layers), ms=tuple(ms), dtypes=tuple(dtypes),
-        group=args.group, plan=plan, tactics=args.tactics, int4pack=not args.no_int4pack,
-        seed=args.seed, time_limit_s=args.time_limit)
+        shapes=selected, ms=tuple(ms), dtypes=tuple(dtypes), group=args.group,
+        quant=shapes.check_quant(args.quant_op), plan=plan, tactics=args.tactics,
+        int4pack=not args.no_int4pack, seed=args.seed, time_limit_s=args.time_limit,
+        gpus=gpus.parse(args.gpus) if args.gpus is not None else ())
 
 
 def _report_only(path: Path, out_dir: Path) -> int:
@@ -121,7 +146,8 @@ def _cmd_bench(args: argparse.Namespace) -> int:
 
 def add_command(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
-        "bench", help="time every W4A16 tactic vs cuBLAS and the roofline (Llama shapes)",
+        "bench", help="time every W4A16 tactic vs cuBLAS and the roofline (model presets or "
+        "any N,K)",
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_arguments(p)
     p.set_defaults(func=_cmd_bench, argv=None)

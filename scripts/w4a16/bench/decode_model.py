@@ -75,6 +75,15 @@ class Fit:
         )
 
 
+def _tile(record: Mapping[str, Any]) -> Tactic | None:
+    """The CUTLASS tile of a tactic record; None for a tactic that is not one (the CUDA-core
+    GEMV has no tiles or waves, so the model does not describe it)."""
+    try:
+        return Tactic.from_name(str(record["tactic"]))
+    except ValueError:
+        return None
+
+
 def kblock_dram_bytes(tactic: Tactic, group: int) -> int:
     """Weights and scales one k-block of one tile reads; activations are shared through L2."""
     return tactic.tile_m * TILE_K // 2 + tactic.tile_m * TILE_K * 2 // group
@@ -94,7 +103,9 @@ def rows_of(
         for t in p.get("tactics", []):
             if t.get("status") != "ok" or t.get("median_us") is None:
                 continue
-            tactic = Tactic.from_name(str(t["tactic"]))
+            tactic = _tile(t)
+            if tactic is None:
+                continue
             tiles = math.ceil(n / tactic.tile_m) * math.ceil(m / tactic.tile_n)
             out[str(t["tactic"])].append(
                 Row(
@@ -231,8 +242,8 @@ def fits_by_mode(
         if int(p["m"]) not in ms or p.get("dtype") != dtype:
             continue
         for t in p.get("tactics", []):
-            tactic = Tactic.from_name(str(t["tactic"]))
-            if t.get("status") != "ok" or tactic.schedule != "coop":
+            tactic = _tile(t)
+            if t.get("status") != "ok" or tactic is None or tactic.schedule != "coop":
                 continue
             key = (
                 p.get("label"),

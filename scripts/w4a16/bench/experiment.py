@@ -103,9 +103,10 @@ def load_plan(path: Path, root: Path) -> Experiment:
     if len(set(names)) != len(names):
         raise UserError(f"plan {path} repeats a variant name")
     labels = doc.get("shapes", "all")
-    every = {s.label: s for s in shapes.shapes()}
+    # "all" keeps the default selection (committed plans mean that); any preset by its label.
+    every = {s.label: s for s in shapes.shapes(shapes.MODELS)}
     if labels == "all":
-        chosen = list(every.values())
+        chosen = shapes.shapes()
     else:
         unknown = [x for x in labels if x not in every]
         if unknown:

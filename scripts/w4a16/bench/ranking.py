@@ -1,8 +1,12 @@
 """Rank the measured tactics of one problem and audit TensorRT-LLM's choice against the best.
 
-TensorRT-LLM's default is config 0 of its candidate list (what runs without profiling); its
-occupancy-based estimate is audited too when the binary could compute it. The time lost is
-chosen - best, in microseconds and as a fraction of the best.
+TensorRT-LLM's default is config 0 of its candidate list (what runs without profiling), or the
+CUDA-core GEMV for M below its weight-only plugins' small-M fast path where the binary has it
+(`trtllm_default`); its occupancy-based estimate is audited too when the binary could compute
+it. The time lost is chosen - best, in microseconds and as a fraction of the best.
+
+Tactic names are not all CUTLASS tiles (`cuda_core_gemv` is not): a name that does not parse
+as a tile is a family of its own.
 """
 
 from __future__ import annotations
@@ -12,9 +16,14 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from w4a16.tactics import Tactic
+from w4a16.tactics import GEMV_TACTIC, Tactic
 
 Record = Mapping[str, Any]
+
+# TensorRT-LLM's weight-only plugins take the CUDA-core GEMV for M below this, where it exists.
+GEMV_BELOW_M = 5
+# Case and bench statuses that mean the binary has no kernel for a tactic at all.
+ABSENT_STATUSES = ("not_compiled",)
 
 
 def timed(tactics: Iterable[Record]) -> list[Record]:
@@ -24,8 +33,33 @@ def timed(tactics: Iterable[Record]) -> list[Record]:
 
 
 def tile_of(tactic: str) -> str:
-    """`tile128x16x64_cluster2x1x1_coop` -> `128x16`."""
-    return Tactic.from_name(tactic).tile
+    """`tile128x16x64_cluster2x1x1_coop` -> `128x16`; a name that is not a CUTLASS tile
+    (`cuda_core_gemv`) is its own family."""
+    try:
+        return Tactic.from_name(tactic).tile
+    except ValueError:
+        return tactic
+
+
+def trtllm_default(m: int, tactics: Iterable[Record]) -> str | None:
+    """The tactic TensorRT-LLM runs without profiling: the CUDA-core GEMV for M < 5 where the
+    binary reports it as built, else config 0 of the heuristic's list (the lowest
+    `config_index`, or the first entry). None for an empty list.
+
+    tactics: records with `tactic` (or `name`), `status` and optionally `config_index`.
+    """
+    entries = list(tactics)
+    if not entries:
+        return None
+
+    def name(t: Record) -> str:
+        return str(t.get("tactic", t.get("name")))
+
+    if m < GEMV_BELOW_M and any(name(t) == GEMV_TACTIC and t.get("status") not in
+                                ABSENT_STATUSES for t in entries):
+        return GEMV_TACTIC
+    indexed = [t for t in entries if t.get("config_index") is not None]
+    return name(min(indexed, key=lambda t: int(t["config_index"])) if indexed else entries[0])
 
 
 def best_per_tile(tactics: Iterable[Record]) -> dict[str, Record]:
@@ -58,7 +92,8 @@ def audit(problem: Record) -> dict[str, Any]:
     ranked = timed(tactics)
     best = ranked[0] if ranked else None
     best_us = float(best["median_us"]) if best else None
-    default = problem.get("default_tactic")
+    # The binary names the default; a record without one gets the same rule applied here.
+    default = problem.get("default_tactic") or trtllm_default(int(problem.get("m", 0)), tactics)
     default_us = time_of(tactics, default)
     names = [t["tactic"] for t in ranked]
     estimate = problem.get("trtllm_estimate") or {}

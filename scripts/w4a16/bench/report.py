@@ -75,10 +75,13 @@ def _table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> list[str]:
 
 
 def _short(tactic: str | None) -> str:
-    """tile128x16x64_cluster2x1x1_coop -> 128x16 c2x1 (the K tile and schedule are implied)."""
+    """tile128x16x64_cluster2x1x1_coop -> 128x16 c2x1 (the K tile and schedule are implied);
+    a name that is not a CUTLASS tile (cuda_core_gemv) stays as it is."""
     if not tactic:
         return "-"
     tile = ranking.tile_of(tactic)
+    if tile == tactic or "_cluster" not in tactic:
+        return tactic
     cluster = tactic.split("_cluster", 1)[1].split("x1_", 1)[0]
     return f"{tile} c{cluster}" + (" cudaflag" if tactic.endswith("_cudakernelflag") else "")
 
@@ -108,10 +111,12 @@ def _audit(problems: Sequence[Mapping[str, Any]]) -> list[str]:
     audits = [p["analysis"] for p in problems if p.get("analysis")]
     out = ["## Heuristic audit: TensorRT-LLM's pick vs the measured best", ""]
     s = ranking.default_summary(audits)
-    default = next((a["default_tactic"] for a in audits if a.get("default_tactic")), None)
+    defaults = ", ".join(f"`{d}`" for d in dict.fromkeys(
+        a["default_tactic"] for a in audits if a.get("default_tactic")))
     if s["problems"]:
         out.append(
-            f"* default (config 0, `{default}`): fastest on {s['default_is_best']} of "
+            f"* default (config 0, or the CUDA-core GEMV for M < {ranking.GEMV_BELOW_M} where "
+            f"built; here {defaults}): fastest on {s['default_is_best']} of "
             f"{s['problems']} problems, within 5% on {s['within_5pct']}; median loss "
             f"{_pct(s['median_loss'])}, worst {_pct(s['worst_loss'])} ({s['worst_problem']}); "
             f"{s['total_loss_us']:.0f} us lost summed over all problems")
