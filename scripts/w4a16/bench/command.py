@@ -131,7 +131,8 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     if args.report_only is not None:
         return _report_only(args.report_only, args.out)
     settings = settings_from_args(args)
-    run = sweep.Sweep(settings, ["w4a16", "bench", *sys.argv[1:]] if args.argv is None
+    # Under the w4a16 command sys.argv[1] is already "bench".
+    run = sweep.Sweep(settings, ["w4a16", *sys.argv[1:]] if args.argv is None
                       else args.argv)
     try:
         doc = run.run()
