@@ -263,7 +263,7 @@ def test_sass_counts_find_waits_calls_and_accumulator_chains(
 
 def test_failed_tactics_mark_the_variant_instead_of_passing_as_a_win() -> None:
     """A candidate whose fast tactics wrote NaN must not read as a speed-up (the deep-K
-    candidate of issue 8 did exactly that: its fastest 'ok' tactic sat beside broken ones)."""
+    decode candidate did exactly that: its fastest 'ok' tactic sat beside broken ones)."""
     exp = experiment.Experiment([experiment.Variant("base", Path("a")),
                                  experiment.Variant("cand", Path("b"))],
                                 experiment.shapes.shapes(["llama3-8b"], ["o"]), (1, 16), "fp16",

@@ -1,16 +1,16 @@
-"""Time build variants and launcher knob settings against each other, in one GPU session.
+"""Time build variants and launcher knob settings against each other, in one GPU run.
 
 A plan (JSON) names bench binaries built from different sources (`w4a16 build
 --kernel-fixes/--keep-asserts/--experiment-patch`) and variants: a binary, W4A16_X_* knob
 settings, the tactics to time. Every variant runs on the same shapes and token counts, one
-after the other on the same GPU, so the differences between them are what the issue-8
+after the other on the same GPU, so the differences between them are what a decode-speed
 report compares. Output: `binaries.json` (the SHA-256 of each binary), `records.jsonl`
 (the binary's tactic records, tagged with the variant, written as they come),
 `summary.json`, `variants.png` (each variant's best time against M, one panel per shape),
 and a table of the best time per (shape, M) and variant, printed last. With
 `"baselines": true` the same run also measures the roofline and times cuBLAS (torch) on
 every (shape, M), first (`baselines.json`), and a second table gives each variant's speedup
-over cuBLAS and fraction of the memory/compute floor: the numbers issue 8's targets are
+over cuBLAS and fraction of the memory/compute floor: the numbers speed targets are
 stated in. `--from-records` rebuilds the tables and the plot from those files alone, on any
 machine: for a run cut off at its time limit.
 

@@ -1,6 +1,6 @@
 """Where the time goes: Nsight Compute metrics and SASS instruction counts of the kernels.
 
-Two jobs, both for the issue-8 diagnosis and both GPU-machine tools (ncu, cuobjdump):
+Two jobs, both for diagnosing decode speed and both GPU-machine tools (ncu, cuobjdump):
 
 * `ncu`: for each (binary, M, tactic), profile the tactic's first launch (the bench's
   poisoned-output check run, outside any graph) with `--clock-control none`, so the clocks
