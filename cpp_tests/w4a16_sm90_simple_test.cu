@@ -135,6 +135,23 @@ struct PreparedCase {
   std::vector<double> ref, s_norm, g_norm;
 };
 
+// Runs f with a value of the activation's type (half or __nv_bfloat16), then waits for the GPU.
+template <typename F>
+void launch_for(Act act, F&& f) {
+  if (act == Act::kFp16)
+    f(half{});
+  else
+    f(__nv_bfloat16{});
+  W4A16_CUDA(cudaGetLastError());
+  W4A16_CUDA(cudaDeviceSynchronize());
+}
+
+std::vector<double> download(DeviceBuffer const& buf, size_t count) {
+  std::vector<double> host(count);
+  W4A16_CUDA(cudaMemcpy(host.data(), buf.ptr, count * sizeof(double), cudaMemcpyDeviceToHost));
+  return host;
+}
+
 std::unique_ptr<PreparedCase> prepare(Problem const& p, unsigned long long seed,
                                       bool with_reference = true) {
   auto c = std::make_unique<PreparedCase>();
@@ -153,40 +170,25 @@ std::unique_ptr<PreparedCase> prepare(Problem const& p, unsigned long long seed,
   size_t const outs = static_cast<size_t>(p.m) * p.n;
   DeviceBuffer ref(outs * sizeof(double)), s_norm(outs * sizeof(double));
   dim3 block(128), grid((p.n + 127) / 128, p.m);
-  auto launch = [&](auto tag) {
+  launch_for(p.act, [&](auto tag) {
     using T = decltype(tag);
     reference_kernel<T><<<grid, block>>>(
         static_cast<T const*>(c->a->ptr), static_cast<int8_t const*>(c->q_raw->ptr),
         static_cast<T const*>(c->scales->ptr), c->zeros ? static_cast<T const*>(c->zeros->ptr) : nullptr,
         c->bias ? static_cast<T const*>(c->bias->ptr) : nullptr, p.alpha, p.m, p.n, p.k, p.group,
         static_cast<double*>(ref.ptr), static_cast<double*>(s_norm.ptr));
-  };
-  if (p.act == Act::kFp16)
-    launch(half{});
-  else
-    launch(__nv_bfloat16{});
-  W4A16_CUDA(cudaGetLastError());
-  W4A16_CUDA(cudaDeviceSynchronize());
-  c->ref.resize(outs);
-  c->s_norm.resize(outs);
-  W4A16_CUDA(cudaMemcpy(c->ref.data(), ref.ptr, outs * sizeof(double), cudaMemcpyDeviceToHost));
-  W4A16_CUDA(cudaMemcpy(c->s_norm.data(), s_norm.ptr, outs * sizeof(double), cudaMemcpyDeviceToHost));
+  });
+  c->ref = download(ref, outs);
+  c->s_norm = download(s_norm, outs);
   if (p.m <= kGemvMaxM) {
-    auto chains = [&](auto tag) {
+    launch_for(p.act, [&](auto tag) {
       using T = decltype(tag);
       gemv_chain_kernel<T><<<grid, block>>>(
           static_cast<T const*>(c->a->ptr), static_cast<int8_t const*>(c->q_raw->ptr),
           static_cast<T const*>(c->scales->ptr), c->zeros ? static_cast<T const*>(c->zeros->ptr) : nullptr,
           p.alpha, p.m, p.n, p.k, p.group, static_cast<double*>(s_norm.ptr));
-    };
-    if (p.act == Act::kFp16)
-      chains(half{});
-    else
-      chains(__nv_bfloat16{});
-    W4A16_CUDA(cudaGetLastError());
-    W4A16_CUDA(cudaDeviceSynchronize());
-    c->g_norm.resize(outs);
-    W4A16_CUDA(cudaMemcpy(c->g_norm.data(), s_norm.ptr, outs * sizeof(double), cudaMemcpyDeviceToHost));
+    });
+    c->g_norm = download(s_norm, outs);
   }
   return c;
 }
@@ -802,8 +804,10 @@ TEST_P(GPU_Tactic, MatchesReference) {
   std::vector<uint16_t> const& out = run.out;
   RecordProperty("kernel", families(run.kernels));
   if (!run.kernels.empty()) RecordProperty("kernel_name", run.kernels.front().substr(0, 1000));
-  std::string const wrong_kernel = kernel_mismatch(config, run.kernels);
-  EXPECT_TRUE(wrong_kernel.empty()) << tactic_name(config) << ": " << wrong_kernel;
+  if (kCanNameKernels) {
+    std::string const wrong_kernel = kernel_mismatch(config, run.kernels);
+    EXPECT_TRUE(wrong_kernel.empty()) << tactic_name(config) << ": " << wrong_kernel;
+  }
   ErrorReport r = compare_to_reference(out, c.ref, error_scale(c, config), nc.p.act,
                                        accumulation_of(config));
   char rel[32], viol[32];
