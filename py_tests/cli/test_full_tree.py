@@ -226,3 +226,20 @@ def test_full_tree_binary_has_the_gemv_and_the_cross_checks() -> None:
     info = json.loads((binary.parent / "build_info.json").read_text())
     assert info["build"] == "full-tree"
     assert gemv[0]["compiled"]["fp16/scale_only"] == ("128" in info["filter"])
+
+
+def test_tools_default_to_the_main_job_built_last(tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(paths, "REPO_ROOT", tmp_path)
+    monkeypatch.delenv("W4A16_BINARY", raising=False)
+    assert paths.default_binary() == tmp_path / "build" / "slim" / paths.TARGET  # neither built
+    for folder, mtime in (("slim", 100), ("full", 200)):
+        binary = tmp_path / "build" / folder / paths.TARGET
+        binary.parent.mkdir(parents=True)
+        binary.write_text("")
+        os.utime(binary, (mtime, mtime))
+    assert paths.default_binary() == tmp_path / "build" / "full" / paths.TARGET
+    os.utime(tmp_path / "build" / "slim" / paths.TARGET, (300, 300))
+    assert paths.default_binary() == tmp_path / "build" / "slim" / paths.TARGET
+    monkeypatch.setenv("W4A16_BINARY", "/x/y")
+    assert paths.default_binary() == Path("/x/y")

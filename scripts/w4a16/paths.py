@@ -30,7 +30,16 @@ def build_dir(preset: str = "slim", full_tree: bool = False) -> Path:
     return REPO_ROOT / "build" / preset
 
 
+def default_build() -> Path:
+    """The folder of the main job's binaries: build/full (from a TensorRT-LLM tree) or
+    build/slim (from the flashinfer slice), whichever was built last; build/slim if neither."""
+    built = [d for d in (build_dir("slim", full_tree=True), build_dir("slim"))
+             if (d / TARGET).is_file()]
+    return max(built, key=lambda d: (d / TARGET).stat().st_mtime) if built else build_dir("slim")
+
+
 def default_binary() -> Path:
-    """The test binary the tools use when none is named: $W4A16_BINARY or build/slim's."""
+    """The test binary the tools use when none is named: $W4A16_BINARY, else the main job's
+    (`default_build`)."""
     env = os.environ.get("W4A16_BINARY")
-    return Path(env) if env else build_dir("slim") / TARGET
+    return Path(env) if env else default_build() / TARGET

@@ -170,8 +170,8 @@ def add_command(sub: argparse._SubParsersAction) -> None:
     r = sub.add_parser("repeat", help="run the suite N times with one seed; compare results "
                        "and per-tactic bit-identity", description=__doc__,
                        formatter_class=argparse.RawDescriptionHelpFormatter)
-    r.add_argument("binary", nargs="?", help="test binary (default: build/slim's, or "
-                   "$W4A16_BINARY)")
+    r.add_argument("binary", nargs="?", help="test binary (default: $W4A16_BINARY, else "
+                   "build/full's or build/slim's, the one built last)")
     r.add_argument("--runs", type=int, default=3, help="how many runs (default 3)")
     r.add_argument("--seed", type=int, help="W4A16_SEED for every run (default: random)")
     r.add_argument("--filter", default="*", help="gtest filter (default: all cases)")
@@ -184,8 +184,8 @@ def add_command(sub: argparse._SubParsersAction) -> None:
     s = sub.add_parser("sanitize", help="run tests under compute-sanitizer (memcheck, "
                        "racecheck, ...)", description=__doc__,
                        formatter_class=argparse.RawDescriptionHelpFormatter)
-    s.add_argument("binary", nargs="?", help="test binary (default: build/slim's, or "
-                   "$W4A16_BINARY)")
+    s.add_argument("binary", nargs="?", help="test binary (default: $W4A16_BINARY, else "
+                   "build/full's or build/slim's, the one built last)")
     s.add_argument("--tool", default="memcheck",
                    help="memcheck (default), racecheck, initcheck or synccheck")
     s.add_argument("--filter", default="GPU_*",

@@ -23,9 +23,10 @@ Record = dict[str, Any]
 
 
 def default_binary() -> Path:
-    """$W4A16_BENCH_BINARY, else build/slim's bench binary."""
+    """$W4A16_BENCH_BINARY, else the main job's bench binary (build/full or build/slim,
+    whichever was built last)."""
     env = os.environ.get("W4A16_BENCH_BINARY")
-    return Path(env) if env else paths.build_dir("slim") / paths.BENCH_TARGET
+    return Path(env) if env else paths.default_build() / paths.BENCH_TARGET
 
 
 def command(binary: Path, shape: WeightShape, ms: tuple[int, ...], dtype: str, group: int,

@@ -30,7 +30,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    "and the binary's log, one per GPU with --gpus (default: reports/bench)")
     p.add_argument("--binary", type=Path, default=None,
                    help="the w4a16SM90Bench binary (default: $W4A16_BENCH_BINARY, else "
-                   "build/slim/w4a16SM90Bench)")
+                   "build/full's or build/slim's, the one built last)")
     p.add_argument("--models", default=None,
                    help=f"comma-separated model presets: {', '.join(shapes.MODELS)}, or all "
                    f"(default: {','.join(shapes.DEFAULT_MODELS)}; none when --shape is given)")

@@ -49,10 +49,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help=f"scale_only or scale_zeros (default {shapes.QUANT})")
     p.add_argument("--binary", type=Path, default=None,
                    help="the test binary whose case mode computes the outputs (default: "
-                   "$W4A16_BINARY, else build/slim/w4a16SM90SimpleTest)")
+                   "$W4A16_BINARY, else build/full's or build/slim's, the one built last)")
     p.add_argument("--bench-binary", type=Path, default=None,
                    help="the bench binary that times the tactics (default: "
-                   "$W4A16_BENCH_BINARY, else build/slim/w4a16SM90Bench)")
+                   "$W4A16_BENCH_BINARY, else build/full's or build/slim's, the one built last)")
     p.add_argument("--seed", type=int, default=None,
                    help="random seed of the inputs (default: a fresh one, printed so the run "
                    "can be repeated)")

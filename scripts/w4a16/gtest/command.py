@@ -41,7 +41,8 @@ def add_command(subparsers: argparse._SubParsersAction) -> None:
         "binary",
         nargs="?",
         type=Path,
-        help="gtest binary (default: $W4A16_BINARY or build/slim's test binary)",
+        help="gtest binary (default: $W4A16_BINARY, else build/full's or build/slim's, "
+        "the one built last)",
     )
     parser.add_argument(
         "--filter", default="*", metavar="PATTERN", help="gtest filter, e.g. 'Suite.*-*Slow*'"
