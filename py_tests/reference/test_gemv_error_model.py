@@ -11,11 +11,12 @@ from collections.abc import Callable
 import numpy as np
 import pytest
 import torch
-from w4a16.casefiles import Case, CaseSpec, random_case
+from w4a16.casefiles import Case
 from w4a16.reference import GEMV_CHUNK, GEMV_THREADS, check_output, gemv_chain_scale
 from w4a16.tactics import GEMV_TACTIC
 
 from .emulator import emulate_gemv
+from .test_error_model import fresh_case
 
 
 def emulate(case: Case, **override: object) -> np.ndarray:
@@ -27,10 +28,6 @@ def emulate(case: Case, **override: object) -> np.ndarray:
     }  # fmt: skip
     args.update(override)
     return emulate_gemv(**args)  # type: ignore[arg-type]
-
-
-def fresh_case(rng: np.random.Generator, **spec: object) -> Case:
-    return random_case(CaseSpec(**spec), seed=int(rng.integers(2**31)))  # type: ignore[arg-type]
 
 
 # (k, group_size, m, n, has_bias, alpha): one and several iterations per thread, a last
