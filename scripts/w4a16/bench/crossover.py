@@ -6,6 +6,10 @@ its time, which is faster, and what TensorRT-LLM's default (the GEMV below its w
 plugins' small-M fast path, else the heuristic's first config) loses against the fastest
 tactic measured. Only tactics compiled into the timed binary compete.
 
+Then it prices selection rules a runtime could apply without profiling, each shape held out
+in turn: TensorRT-LLM's default; and "the GEMV up to M = T, else the CUTLASS tactic most often
+fastest at that M", with T and those tactics learned from the other shapes only.
+
     python3 -m w4a16.bench.crossover RECORDS.jsonl [...] [--out table.md]
 """
 
@@ -31,6 +35,7 @@ class Row:
     best_cutlass_us: float
     default_tactic: str
     default_us: float | None
+    times: dict[str, float]  # every timed tactic's median, the GEMV included
 
     @property
     def best_us(self) -> float:
@@ -70,7 +75,7 @@ def read_rows(files: list[Path]) -> list[Row]:
         best = min(cutlass, key=cutlass.__getitem__)
         default = defaults.get(key, "")
         rows.append(Row(key[0], key[1], timed.get(GEMV_TACTIC), best, cutlass[best], default,
-                        timed.get(default)))
+                        timed.get(default), timed))
     if not rows:
         raise UserError("no timed CUTLASS tactic in the records given")
     return rows
@@ -98,6 +103,60 @@ def table(rows: list[Row]) -> str:
     return "\n".join(out) + "\n"
 
 
+def _learned_rule(train: list[Row]) -> tuple[int, dict[int, str]]:
+    """T and the per-M CUTLASS pick that lose least on `train` (summed relative loss)."""
+    picks: dict[int, str] = {}
+    for m in sorted({r.m for r in train}):
+        counts: dict[str, int] = defaultdict(int)
+        for r in train:
+            if r.m == m:
+                counts[r.best_cutlass] += 1
+        picks[m] = max(sorted(counts), key=counts.__getitem__)
+    best_t, best_loss = 0, float("inf")
+    for t in range(0, max(r.m for r in train) + 1):
+        loss = sum(_loss(r, GEMV_TACTIC if r.m <= t else picks[r.m]) for r in train)
+        if loss < best_loss:
+            best_t, best_loss = t, loss
+    return best_t, picks
+
+
+def _loss(row: Row, tactic: str) -> float:
+    """Relative loss of running `tactic` on this row; a tactic it lacks counts as config 0."""
+    us = row.times.get(tactic)
+    if us is None:
+        us = row.default_us if row.default_us is not None else row.best_cutlass_us
+    return us / row.best_us - 1
+
+
+def held_out(rows: list[Row]) -> str:
+    """Each shape priced by rules learned without it, against TensorRT-LLM's default."""
+    labels = sorted({r.label for r in rows})
+    if len(labels) < 2:
+        return "Held-out pricing needs at least two shapes.\n"
+    out = ["| held-out shape | learned T | default: median / worst loss | "
+           "learned rule: median / worst loss |", "| --- | ---: | --- | --- |"]
+    everything_default, everything_rule = [], []
+    for label in labels:
+        t, picks = _learned_rule([r for r in rows if r.label != label])
+        test = [r for r in rows if r.label == label]
+        default = sorted(r.default_loss or 0.0 for r in test)
+        rule = sorted(_loss(r, GEMV_TACTIC if r.m <= t else picks.get(r.m, r.best_cutlass))
+                      for r in test)
+        everything_default += default
+        everything_rule += rule
+        out.append(f"| {label} | {t} | {100 * default[len(default) // 2]:.0f}% / "
+                   f"{100 * default[-1]:.0f}% | {100 * rule[len(rule) // 2]:.0f}% / "
+                   f"{100 * rule[-1]:.0f}% |")
+    everything_default.sort()
+    everything_rule.sort()
+    out += ["", f"Over all {len(everything_rule)} rows: TensorRT-LLM's default loses a median "
+            f"{100 * everything_default[len(everything_default) // 2]:.0f}% (worst "
+            f"{100 * everything_default[-1]:.0f}%), the held-out rule a median "
+            f"{100 * everything_rule[len(everything_rule) // 2]:.0f}% (worst "
+            f"{100 * everything_rule[-1]:.0f}%), against the fastest tactic measured."]
+    return "\n".join(out) + "\n"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python3 -m w4a16.bench.crossover",
                                      description=__doc__,
@@ -107,7 +166,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, help="also write the table to this file")
     args = parser.parse_args(argv)
     try:
-        text = table(read_rows(args.records))
+        rows = read_rows(args.records)
+        text = table(rows) + "\n" + held_out(rows)
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
