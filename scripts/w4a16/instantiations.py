@@ -30,7 +30,7 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from w4a16 import gemv_units
+from w4a16 import gemv_units, sources
 from w4a16 import tactics as tx
 from w4a16.errors import UserError
 
@@ -44,7 +44,7 @@ LAUNCHER_INL = f"{_LAUNCHERS}/fpA_intB_launcher_sm90.inl"
 LAUNCHER_H = f"{_LAUNCHERS}/fpA_intB_launcher_sm90.h"
 NAMESPACE = "tensorrt_llm::kernels::cutlass_kernels_oss"
 FUNCTION = "sm90_generic_mixed_gemm_kernelLauncher"
-RUNNER_TEMPLATE = f"{_KERNELS}/fpA_intB_gemm_template.h"
+RUNNER_TEMPLATE = sources.RUNNER_TEMPLATE
 RUNNER_NAMESPACE = "tensorrt_llm::kernels::cutlass_kernels"
 
 CPP_ACTIVATION = {"fp16": "half", "bf16": "__nv_bfloat16"}

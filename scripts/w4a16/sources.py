@@ -30,7 +30,7 @@ import zipfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from w4a16 import paths
+from w4a16 import gemv_units, paths
 from w4a16.errors import UserError
 
 FLASHINFER_PACKAGE = "flashinfer-python"
@@ -45,7 +45,7 @@ HEURISTIC_CPP = "tensorrt_llm/kernels/cutlass_kernels/cutlass_heuristic.cpp"
 # What makes a tree "full": the runner's body, the weight preprocessor, the GEMV launcher.
 RUNNER_TEMPLATE = f"{KERNEL_DIR}/fpA_intB_gemm_template.h"
 PREPROCESSORS_CPP = "tensorrt_llm/kernels/cutlass_kernels/cutlass_preprocessors.cpp"
-GEMV_LAUNCHER = "tensorrt_llm/kernels/weightOnlyBatchedGemv/kernelLauncher.h"
+GEMV_LAUNCHER = gemv_units.LAUNCHER_HEADER
 FULL_TREE_FILES = (RUNNER_TEMPLATE, PREPROCESSORS_CPP, GEMV_LAUNCHER)
 # What the build copies out of the flashinfer wheel (everything else stays zipped).
 WHEEL_SUBTREES = (
