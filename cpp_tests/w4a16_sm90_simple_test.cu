@@ -8,26 +8,23 @@
 // CutlassFpAIntBGemmRunner, the weights through TensorRT-LLM's preprocessing, and the
 // heuristic's enableCudaKernel entry runs TensorRT-LLM's CUDA-core GEMV (cuda_core_gemv).
 //
-// Extra modes of the standalone (slim) build, which has its own main:
-//   --w4a16_preprocess=IN,OUT,K,N  write the SM90 layout of IN (K*N int8, row-major) to OUT
-//   --w4a16_case=DIR               run the tactics a case folder asks for (see casefiles.py)
-//   --w4a16_workspace_repro=BYTES  run the stream-K tactics with that much workspace, unchecked
+// Tests only: GoogleTest's own main (gtest_main) runs them. The command-line modes (SM90
+// preprocessing of a weight file, case folders, the workspace reproduction) are in
+// w4a16_sm90_tool.cu.
 #include <gtest/gtest.h>
 
 #include <cuda_runtime_api.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
-#include <map>
 #include <memory>
 #include <set>
 #include <sstream>
 #include <string>
 #include <vector>
 
+#include "w4a16_case_runner.h"
 #include "w4a16_cuda_util.h"
 #include "w4a16_gemm_adapter.h"
 #include "w4a16_host_ref.h"
@@ -35,203 +32,20 @@
 namespace w4a16 {
 namespace {
 
-// ---- CUDA helpers -----------------------------------------------------------------------
-
-// Why GPU tests cannot run here, or "" when an SM90 device is present (asked once).
-std::string gpu_unavailable_reason() {
-  static std::string const reason = sm90_unavailable_reason();
-  return reason;
-}
+#ifdef W4A16_HAS_REGISTRY
+// Our builds keep TensorRT-LLM's debug log quiet unless TLLM_LOG_LEVEL says otherwise; set
+// before main, so before TensorRT-LLM's logger first reads it.
+bool const quiet_trtllm_log = [] {
+  setenv("TLLM_LOG_LEVEL", "WARNING", /*overwrite=*/0);
+  return true;
+}();
+#endif
 
 #define W4A16_REQUIRE_SM90()                                        \
   do {                                                              \
     std::string why_ = gpu_unavailable_reason();                    \
     if (!why_.empty()) GTEST_SKIP() << "GPU test skipped: " << why_; \
   } while (0)
-
-// ---- independent reference --------------------------------------------------------------
-//
-// Plain CUDA, float64 accumulation, reading the raw row-major int4 values (not the SM90
-// layout) and the scales/zeros/bias in their natural layouts. It shares nothing with
-// CUTLASS. It also returns S = |alpha| * sqrt(sum_k (a w)^2) for the error model.
-
-template <typename T>
-__device__ double to_double(T x);
-template <>
-__device__ double to_double<half>(half x) { return static_cast<double>(__half2float(x)); }
-template <>
-__device__ double to_double<__nv_bfloat16>(__nv_bfloat16 x) {
-  return static_cast<double>(__bfloat162float(x));
-}
-
-template <typename T>
-__global__ void reference_kernel(T const* a, int8_t const* q, T const* scales, T const* zeros,
-                                 T const* bias, double alpha, int m, int n, int k, int group,
-                                 double* ref, double* s_norm) {
-  int col = blockIdx.x * blockDim.x + threadIdx.x;
-  int row = blockIdx.y;
-  if (col >= n || row >= m) return;
-  double acc = 0, sq = 0;
-  T const* a_row = a + static_cast<size_t>(row) * k;
-  for (int kk = 0; kk < k; ++kk) {
-    size_t g = static_cast<size_t>(kk / group) * n + col;
-    double w = static_cast<double>(q[static_cast<size_t>(kk) * n + col]) * to_double(scales[g]);
-    if (zeros) w += to_double(zeros[g]);
-    double prod = to_double(a_row[kk]) * w;
-    acc += prod;
-    sq += prod * prod;
-  }
-  double out = alpha * acc + (bias ? to_double(bias[col]) : 0.0);
-  ref[static_cast<size_t>(row) * n + col] = out;
-  s_norm[static_cast<size_t>(row) * n + col] = fabs(alpha) * sqrt(sq);
-}
-
-// G of the error model for TensorRT-LLM's CUDA-core GEMV (w4a16_host_ref.h): the rounded
-// values along its accumulation chains, chunk c of kGemvChunk consecutive k going to thread
-// c % kGemvThreads. Shares nothing with the GEMV but that structure.
-template <typename T>
-__global__ void gemv_chain_kernel(T const* a, int8_t const* q, T const* scales, T const* zeros,
-                                  double alpha, int m, int n, int k, int group, double* g_norm) {
-  int col = blockIdx.x * blockDim.x + threadIdx.x;
-  int row = blockIdx.y;
-  if (col >= n || row >= m) return;
-  T const* a_row = a + static_cast<size_t>(row) * k;
-  int const chunks = k / kGemvChunk;
-  double sq = 0;
-  for (int t = 0; t < kGemvThreads; ++t) {
-    double acc = 0;
-    for (int c = t; c < chunks; c += kGemvThreads) {
-      size_t const g = static_cast<size_t>(c * kGemvChunk / group) * n + col;
-      double const s = to_double(scales[g]);
-      double local = 0;
-      for (int j = 0; j < kGemvChunk; ++j) {
-        int const kk = c * kGemvChunk + j;
-        double const qv = static_cast<double>(q[static_cast<size_t>(kk) * n + col]);
-        double const av = to_double(a_row[kk]);
-        if (zeros) {
-          double const w = qv * s + to_double(zeros[g]);
-          acc += w * av;
-          sq += acc * acc + (av * w) * (av * w);
-        } else {
-          local += qv * av;
-          sq += (s * local) * (s * local);
-        }
-      }
-      if (!zeros) {
-        acc += s * local;
-        sq += acc * acc;
-      }
-    }
-  }
-  g_norm[static_cast<size_t>(row) * n + col] = fabs(alpha) * sqrt(sq);
-}
-
-// One problem's inputs on the device, with its reference output. g_norm (the GEMV's error
-// scale) is computed only for M the GEMV handles.
-struct PreparedCase {
-  Problem p;
-  unsigned long long seed = 0;
-  std::unique_ptr<DeviceBuffer> a, q_raw, b, scales, zeros, bias;
-  std::vector<double> ref, s_norm, g_norm;
-};
-
-// Runs f with a value of the activation's type (half or __nv_bfloat16), then waits for the GPU.
-template <typename F>
-void launch_for(Act act, F&& f) {
-  if (act == Act::kFp16)
-    f(half{});
-  else
-    f(__nv_bfloat16{});
-  W4A16_CUDA(cudaGetLastError());
-  W4A16_CUDA(cudaDeviceSynchronize());
-}
-
-std::vector<double> download(DeviceBuffer const& buf, size_t count) {
-  std::vector<double> host(count);
-  W4A16_CUDA(cudaMemcpy(host.data(), buf.ptr, count * sizeof(double), cudaMemcpyDeviceToHost));
-  return host;
-}
-
-std::unique_ptr<PreparedCase> prepare(Problem const& p, unsigned long long seed,
-                                      bool with_reference = true) {
-  auto c = std::make_unique<PreparedCase>();
-  c->p = p;
-  c->seed = seed;
-  std::mt19937_64 rng(seed);
-  HostData h = make_random_data(p, rng);
-  c->a = DeviceBuffer::from(h.a);
-  c->q_raw = DeviceBuffer::from(h.q);
-  c->b = DeviceBuffer::from(kernel_weights(h.q.data(), p.k, p.n));
-  c->scales = DeviceBuffer::from(h.scales);
-  if (!h.zeros.empty()) c->zeros = DeviceBuffer::from(h.zeros);
-  if (!h.bias.empty()) c->bias = DeviceBuffer::from(h.bias);
-  if (!with_reference) return c;
-
-  size_t const outs = static_cast<size_t>(p.m) * p.n;
-  DeviceBuffer ref(outs * sizeof(double)), s_norm(outs * sizeof(double));
-  dim3 block(128), grid((p.n + 127) / 128, p.m);
-  launch_for(p.act, [&](auto tag) {
-    using T = decltype(tag);
-    reference_kernel<T><<<grid, block>>>(
-        static_cast<T const*>(c->a->ptr), static_cast<int8_t const*>(c->q_raw->ptr),
-        static_cast<T const*>(c->scales->ptr), c->zeros ? static_cast<T const*>(c->zeros->ptr) : nullptr,
-        c->bias ? static_cast<T const*>(c->bias->ptr) : nullptr, p.alpha, p.m, p.n, p.k, p.group,
-        static_cast<double*>(ref.ptr), static_cast<double*>(s_norm.ptr));
-  });
-  c->ref = download(ref, outs);
-  c->s_norm = download(s_norm, outs);
-  if (p.m <= kGemvMaxM) {
-    launch_for(p.act, [&](auto tag) {
-      using T = decltype(tag);
-      gemv_chain_kernel<T><<<grid, block>>>(
-          static_cast<T const*>(c->a->ptr), static_cast<int8_t const*>(c->q_raw->ptr),
-          static_cast<T const*>(c->scales->ptr), c->zeros ? static_cast<T const*>(c->zeros->ptr) : nullptr,
-          p.alpha, p.m, p.n, p.k, p.group, static_cast<double*>(s_norm.ptr));
-    });
-    c->g_norm = download(s_norm, outs);
-  }
-  return c;
-}
-
-// The device pointers of a prepared case, writing to `out`.
-GemmArgs args_for(PreparedCase const& c, void* out) {
-  GemmArgs g;
-  g.a = c.a->ptr;
-  g.b = c.b->ptr;
-  g.scales = c.scales->ptr;
-  g.zeros = c.zeros ? c.zeros->ptr : nullptr;
-  g.bias = c.bias ? c.bias->ptr : nullptr;
-  g.out = out;
-  return g;
-}
-
-// An output buffer filled with NaN bit patterns, and whether anything has written to it.
-struct PoisonedOutput {
-  DeviceBuffer buf;
-  explicit PoisonedOutput(size_t elements) : buf(elements * sizeof(uint16_t)) {
-    W4A16_CUDA(cudaMemset(buf.ptr, kPoisonByte, buf.bytes));
-  }
-  std::vector<uint16_t> read() const {
-    W4A16_CUDA(cudaDeviceSynchronize());
-    std::vector<uint16_t> host(buf.bytes / sizeof(uint16_t));
-    W4A16_CUDA(cudaMemcpy(host.data(), buf.ptr, buf.bytes, cudaMemcpyDeviceToHost));
-    return host;
-  }
-  bool untouched() const {
-    auto host = read();
-    return std::all_of(host.begin(), host.end(), [](uint16_t b) { return b == kPoisonBits; });
-  }
-};
-
-unsigned long long run_seed() {
-  static unsigned long long const seed = [] {
-    if (char const* env = std::getenv("W4A16_SEED")) return std::strtoull(env, nullptr, 10);
-    return static_cast<unsigned long long>(std::random_device{}()) << 32 ^
-           static_cast<unsigned long long>(
-               std::chrono::steady_clock::now().time_since_epoch().count());
-  }();
-  return seed;
-}
 
 // FNV-1a over the output bits, printed as 16 hex digits.
 std::string output_hash(std::vector<uint16_t> const& out) {
@@ -244,56 +58,6 @@ std::string output_hash(std::vector<uint16_t> const& out) {
   char buf[17];
   std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
   return buf;
-}
-
-// ---- the tactic runner shared by the gtest cases and the case mode ------------------------
-
-struct TacticResult {
-  std::vector<uint16_t> out;
-  ErrorReport err;
-};
-
-DeviceBuffer& shared_workspace(size_t bytes) {
-  static std::unique_ptr<DeviceBuffer> ws;
-  if (!ws || ws->bytes < bytes) {
-    ws.reset();
-    ws = std::make_unique<DeviceBuffer>(bytes);
-  }
-  return *ws;
-}
-
-cudaStream_t test_stream() {
-  static cudaStream_t const stream = [] {
-    cudaStream_t s = nullptr;
-    W4A16_CUDA(cudaStreamCreateWithFlags(&s, cudaStreamNonBlocking));
-    return s;
-  }();
-  return stream;
-}
-
-// What one tactic produced, and the kernels that produced it.
-struct TacticRun {
-  std::vector<uint16_t> out;
-  std::vector<std::string> kernels;
-};
-
-// Poison the output, launch one tactic (captured, so the kernels it launched are known),
-// synchronise, read back.
-TacticRun run_tactic(PreparedCase const& c, tkc::CutlassGemmConfig const& config) {
-  Problem const& p = c.p;
-  PoisonedOutput out(static_cast<size_t>(p.m) * p.n);
-  size_t const ws_bytes = workspace_bytes(p);
-  DeviceBuffer& ws = shared_workspace(ws_bytes);
-  W4A16_CUDA(cudaDeviceSynchronize());
-  TacticRun r;
-  r.kernels = run_captured(
-      [&](cudaStream_t s) {
-        run_gemm(p, args_for(c, out.buf.ptr), config, static_cast<char*>(ws.ptr), ws_bytes, s);
-      },
-      test_stream());
-  W4A16_CUDA(cudaGetLastError());
-  r.out = out.read();
-  return r;
 }
 
 // The error scale and accumulation model of a tactic (w4a16_host_ref.h).
@@ -316,12 +80,6 @@ std::string kernel_mismatch(tkc::CutlassGemmConfig const& config,
   return "";
 }
 
-std::string families(std::vector<std::string> const& kernels) {
-  std::string out;
-  for (auto const& k : kernels) out += (out.empty() ? "" : " + ") + kernel_family(k);
-  return out;
-}
-
 // ---- the covering set of cases ----------------------------------------------------------
 //
 // Every (activation, quant op) pair appears three times; together the cases cover M in
@@ -332,13 +90,6 @@ struct NamedCase {
   char const* label;
   Problem p;
 };
-
-Problem make(int m, int n, int k, int g, Act act, Quant quant, bool bias, float alpha) {
-  Problem p;
-  p.m = m; p.n = n; p.k = k; p.group = g; p.act = act; p.quant = quant; p.has_bias = bias;
-  p.alpha = alpha;
-  return p;
-}
 
 std::vector<NamedCase> const& cases() {
   constexpr auto F = Act::kFp16, B = Act::kBf16;
@@ -826,226 +577,5 @@ TEST_P(GPU_Tactic, MatchesReference) {
 
 INSTANTIATE_TEST_SUITE_P(AllCases, GPU_Tactic, ::testing::ValuesIn(all_params()), param_name);
 
-// ---- extra modes ------------------------------------------------------------------------
-
-std::vector<char> read_file(std::string const& path, size_t expected) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) throw std::runtime_error("cannot open " + path);
-  std::vector<char> data((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-  if (expected != static_cast<size_t>(-1) && data.size() != expected)
-    throw std::runtime_error(path + ": expected " + std::to_string(expected) + " bytes, found " +
-                             std::to_string(data.size()));
-  return data;
-}
-
-void write_file(std::string const& path, void const* data, size_t bytes) {
-  std::ofstream f(path, std::ios::binary);
-  if (!f || !f.write(static_cast<char const*>(data), static_cast<std::streamsize>(bytes)))
-    throw std::runtime_error("cannot write " + path);
-}
-
-int preprocess_mode(std::string const& spec) {
-  std::vector<std::string> parts;
-  std::stringstream ss(spec);
-  for (std::string item; std::getline(ss, item, ',');) parts.push_back(item);
-  if (parts.size() != 4)
-    throw std::invalid_argument("--w4a16_preprocess expects IN,OUT,K,N (got '" + spec + "')");
-  int k = std::stoi(parts[2]), n = std::stoi(parts[3]);
-  check_weight_shape(k, n);
-  auto raw = read_file(parts[0], static_cast<size_t>(k) * n);
-  auto packed = preprocess_sm90(reinterpret_cast<int8_t const*>(raw.data()), k, n);
-  write_file(parts[1], packed.data(), packed.size());
-  return 0;
-}
-
-// Minimal reader for the flat case.json that scripts/w4a16/casefiles.py writes.
-std::string json_value(std::string const& text, std::string const& key) {
-  auto pos = text.find("\"" + key + "\"");
-  if (pos == std::string::npos) throw std::invalid_argument("case.json: missing key " + key);
-  pos = text.find(':', pos) + 1;
-  while (pos < text.size() && std::isspace(static_cast<unsigned char>(text[pos]))) ++pos;
-  if (text[pos] == '[') return text.substr(pos, text.find(']', pos) - pos + 1);
-  if (text[pos] == '"') return text.substr(pos + 1, text.find('"', pos + 1) - pos - 1);
-  auto end = text.find_first_of(",}\n", pos);
-  std::string v = text.substr(pos, end - pos);
-  v.erase(v.find_last_not_of(" \t\r") + 1);
-  return v;
-}
-
-std::string json_escape(std::string const& s) {
-  std::string out;
-  for (char ch : s) {
-    if (ch == '"' || ch == '\\') out += '\\';
-    if (ch == '\n') { out += "\\n"; continue; }
-    out += ch;
-  }
-  return out;
-}
-
-int case_mode(std::string const& dir) {
-  std::string const text = [&] {
-    auto raw = read_file(dir + "/case.json", static_cast<size_t>(-1));
-    return std::string(raw.begin(), raw.end());
-  }();
-  if (json_value(text, "version") != "1") throw std::invalid_argument("case.json: version must be 1");
-  Problem p;
-  p.m = std::stoi(json_value(text, "m"));
-  p.n = std::stoi(json_value(text, "n"));
-  p.k = std::stoi(json_value(text, "k"));
-  p.group = std::stoi(json_value(text, "group_size"));
-  std::string dtype = json_value(text, "dtype"), quant = json_value(text, "quant_op");
-  if (dtype != "fp16" && dtype != "bf16") throw std::invalid_argument("case.json: bad dtype " + dtype);
-  if (quant != "scale_only" && quant != "scale_zeros")
-    throw std::invalid_argument("case.json: bad quant_op " + quant);
-  p.act = dtype == "fp16" ? Act::kFp16 : Act::kBf16;
-  p.quant = quant == "scale_only" ? Quant::kScaleOnly : Quant::kScaleZeros;
-  p.alpha = std::stof(json_value(text, "alpha"));
-  p.has_bias = json_value(text, "has_bias") == "true";
-  validate_problem(p);
-  std::string const tactics = json_value(text, "tactics");
-  std::string why = gpu_unavailable_reason();
-  if (!why.empty()) throw std::runtime_error("case mode needs an SM90 GPU: " + why);
-
-  size_t const mk = static_cast<size_t>(p.m) * p.k, kn = static_cast<size_t>(p.k) * p.n;
-  size_t const groups = static_cast<size_t>(p.k / p.group) * p.n;
-  auto as_u16 = [](std::vector<char> const& v) {
-    std::vector<uint16_t> out(v.size() / 2);
-    std::memcpy(out.data(), v.data(), out.size() * 2);
-    return out;
-  };
-  PreparedCase c;
-  c.p = p;
-  auto q = read_file(dir + "/weights_int4.bin", kn);
-  c.a = DeviceBuffer::from(as_u16(read_file(dir + "/activations.bin", mk * 2)));
-  c.b = DeviceBuffer::from(kernel_weights(reinterpret_cast<int8_t const*>(q.data()), p.k, p.n));
-  c.scales = DeviceBuffer::from(as_u16(read_file(dir + "/scales.bin", groups * 2)));
-  if (p.quant == Quant::kScaleZeros)
-    c.zeros = DeviceBuffer::from(as_u16(read_file(dir + "/zeros.bin", groups * 2)));
-  if (p.has_bias) c.bias = DeviceBuffer::from(as_u16(read_file(dir + "/bias.bin", p.n * 2)));
-
-  std::string const out_dir = dir + "/out";
-  std::string mk_cmd = "mkdir -p '" + out_dir + "'";
-  if (std::system(mk_cmd.c_str()) != 0) throw std::runtime_error("cannot create " + out_dir);
-  cudaDeviceProp prop{};
-  W4A16_CUDA(cudaGetDeviceProperties(&prop, 0));
-  std::ostringstream js;
-  js << "{\"version\": 1, \"device\": \"" << json_escape(prop.name) << "\", \"adapter\": \""
-     << kAdapterName << "\", \"preprocessing\": \"" << json_escape(preprocessing_name(p.k, p.n))
-     << "\", \"tactics\": [";
-  bool first = true;
-  for (auto const& config : candidate_configs()) {
-    std::string name = tactic_name(config);
-    if (tactics.find("\"all\"") == std::string::npos && tactics.find("\"" + name + "\"") == std::string::npos)
-      continue;
-    std::string status = "ok", message, file = "null", kernel;
-    std::string const why = tactic_unavailable(p, config);
-    if (!why.empty()) {
-      status = "not_compiled";
-      message = why;
-    } else {
-      try {
-        auto run = run_tactic(c, config);
-        write_file(out_dir + "/" + name + ".bin", run.out.data(), run.out.size() * 2);
-        file = "\"out/" + name + ".bin\"";
-        kernel = families(run.kernels);
-      } catch (std::exception const& e) {
-        status = "error";
-        message = e.what();
-        cudaGetLastError();  // clear a sticky launch error so the next tactic can run
-      }
-    }
-    js << (first ? "" : ", ") << "{\"name\": \"" << name << "\", \"status\": \"" << status
-       << "\", \"message\": \"" << json_escape(message) << "\", \"kernel\": \"" << json_escape(kernel)
-       << "\", \"file\": " << file << "}";
-    first = false;
-    std::printf("[w4a16 case] %-45s %s\n", name.c_str(), status.c_str());
-  }
-  js << "]}\n";
-  std::string const result = js.str();
-  write_file(dir + "/result.json", result.data(), result.size());
-  return 0;
-}
-
-// Reproduces what TensorRT-LLM does with a workspace smaller than the SM90 rule: each
-// compiled 128-row (stream-K) fp16 scale-only tactic runs once with the SM90-rule workspace
-// and once with exactly `bytes`, the second bypassing our own size check; the outputs are
-// compared bit for bit. Meant to be run plainly and under compute-sanitizer memcheck (no
-// float64 reference here, so it stays fast under the sanitizer).
-int workspace_repro_mode(std::string const& spec) {
-  size_t const bytes = std::stoull(spec);
-  std::string why = gpu_unavailable_reason();
-  if (!why.empty()) throw std::runtime_error("workspace repro needs an SM90 GPU: " + why);
-  size_t const rule = sm90_workspace_bytes(device_sm_count());
-  std::printf("workspace given: %zu bytes; SM90 rule: %zu bytes\n", bytes, rule);
-  int differing_runs = 0;
-  for (auto shape : {std::array<int, 3>{1024, 2048, 2048}, std::array<int, 3>{16, 8192, 8192},
-                     std::array<int, 3>{1000, 4096, 4096}, std::array<int, 3>{4096, 8192, 8192}}) {
-    Problem p = make(shape[0], shape[1], shape[2], 128, Act::kFp16, Quant::kScaleOnly, false, 1.f);
-    auto c = prepare(p, run_seed(), /*with_reference=*/false);
-    size_t const outs = static_cast<size_t>(p.m) * p.n;
-    for (auto const& config : candidate_configs()) {
-      if (tile_m(config) != 128 || !tactic_compiled(p.act, p.quant, config)) continue;
-      std::vector<uint16_t> host[2];
-      std::string status[2];
-      for (int run = 0; run < 2; ++run) {
-        size_t const ws_bytes = run == 0 ? rule : bytes;
-        PoisonedOutput out(outs);
-        DeviceBuffer ws(ws_bytes);
-        status[run] = "ok";
-        try {
-          run_gemm_unchecked(p, args_for(*c, out.buf.ptr), config, static_cast<char*>(ws.ptr),
-                             ws_bytes, 0);
-          cudaError_t e = cudaDeviceSynchronize();
-          if (e != cudaSuccess) status[run] = std::string("CUDA error: ") + cudaGetErrorString(e);
-        } catch (std::exception const& e) {
-          status[run] = std::string("threw: ") + e.what();
-        }
-        if (status[run].rfind("CUDA error", 0) == 0) {
-          std::printf("M=%-5d N=%-5d K=%-5d %-36s workspace=%zu: %s\n", p.m, p.n, p.k,
-                      tactic_name(config).c_str(), ws_bytes, status[run].c_str());
-          return 3;  // the context is unusable after a fault
-        }
-        host[run] = status[run] == "ok" ? out.read() : std::vector<uint16_t>(outs, kPoisonBits);
-      }
-      size_t differ = 0, nan = 0;
-      for (size_t i = 0; i < outs; ++i) {
-        differ += host[0][i] != host[1][i];
-        nan += !std::isfinite(bits_to_float(host[1][i], p.act));
-      }
-      if (status[1] != "ok" || differ) ++differing_runs;
-      std::printf("M=%-5d N=%-5d K=%-5d %-36s rule: %s | small: %s, %zu of %zu outputs differ, "
-                  "%zu NaN\n", p.m, p.n, p.k, tactic_name(config).c_str(), status[0].c_str(),
-                  status[1].c_str(), differ, outs, nan);
-      std::fflush(stdout);
-    }
-  }
-  std::printf("%d tactic/shape runs changed with the small workspace\n", differing_runs);
-  return differing_runs ? 1 : 0;
-}
-
 }  // namespace
 }  // namespace w4a16
-
-// Inside TensorRT-LLM add_gtest links gtest_main; our builds (they generate the registry)
-// bring their own main for the extra modes.
-#ifdef W4A16_HAS_REGISTRY
-int main(int argc, char** argv) {
-  setenv("TLLM_LOG_LEVEL", "WARNING", /*overwrite=*/0);  // keep TensorRT-LLM's debug log quiet
-  for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i];
-    try {
-      if (arg.rfind("--w4a16_preprocess=", 0) == 0)
-        return w4a16::preprocess_mode(arg.substr(std::string("--w4a16_preprocess=").size()));
-      if (arg.rfind("--w4a16_case=", 0) == 0)
-        return w4a16::case_mode(arg.substr(std::string("--w4a16_case=").size()));
-      if (arg.rfind("--w4a16_workspace_repro=", 0) == 0)
-        return w4a16::workspace_repro_mode(arg.substr(std::string("--w4a16_workspace_repro=").size()));
-    } catch (std::exception const& e) {
-      std::fprintf(stderr, "error: %s\n", e.what());
-      return 2;
-    }
-  }
-  ::testing::InitGoogleTest(&argc, argv);
-  return RUN_ALL_TESTS();
-}
-#endif

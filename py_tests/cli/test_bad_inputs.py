@@ -97,11 +97,12 @@ def test_no_gpu_at_all(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _binary() -> Path:
-    binary = paths.default_binary()
+    """The tool built beside the test binary: the command-line modes are its."""
+    binary = paths.tool_binary_for(paths.default_binary())
     if not binary.is_file():
         if os.environ.get("CI") == "true":
-            pytest.fail(f"CI builds the test binary, but {binary} is missing")
-        pytest.skip(f"test binary {binary} not built")
+            pytest.fail(f"CI builds the tool beside the test binary, but {binary} is missing")
+        pytest.skip(f"tool binary {binary} not built")
     return binary
 
 
@@ -129,6 +130,23 @@ def test_bad_preprocess_arguments_fail_clearly(tmp_path: Path) -> None:
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2
     assert "multiple of 32" in proc.stderr
+
+
+def test_tool_without_a_mode_fails_clearly() -> None:
+    proc = subprocess.run([str(_binary())], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2
+    err = proc.stderr.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: no mode given; usage: ")
+    assert "--w4a16_case=DIR" in err[0]
+
+
+def test_workspace_repro_without_the_tool_names_the_missing_file(
+        tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    test_binary = tmp_path / paths.TARGET
+    test_binary.write_text("")
+    line = _one_line_error(capsys, main(["sanitize", str(test_binary), "--workspace-repro",
+                                         "16777216"]))
+    assert f"tool binary not found: {tmp_path / paths.TOOL_TARGET}" in line
 
 
 def test_cli_runs_as_a_module_without_traceback(tmp_path: Path) -> None:

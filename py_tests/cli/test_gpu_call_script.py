@@ -23,10 +23,12 @@ def _h100(out: Path, *args: str, timeout: float = 120) -> subprocess.CompletedPr
 
 
 def _stand_in_test_binary(folder: Path) -> Path:
-    """A w4a16SM90SimpleTest that only echoes its arguments (enough for the repro step)."""
-    fake = folder / "w4a16SM90SimpleTest"
-    fake.write_text("#!/bin/sh\necho stand-in \"$@\"\n")
-    fake.chmod(0o755)
+    """A w4a16SM90SimpleTest, and the w4a16SM90Tool beside it, that only echo their arguments
+    (enough for the repro step, which runs the tool); returns the test binary."""
+    for name in (paths.TOOL_TARGET, paths.TARGET):
+        fake = folder / name
+        fake.write_text(f"#!/bin/sh\necho stand-in {name} \"$@\"\n")
+        fake.chmod(0o755)
     return fake
 
 
@@ -48,8 +50,8 @@ def test_gpu_steps_record_the_hashes_of_what_they_run(tmp_path: Path) -> None:
     assert got["gone"]["missing"] is True
     commands = (out / "COMMANDS.md").read_text().splitlines()
     assert commands[0].startswith("- `fingerprint.log` (exit 0,")
-    assert "stand-in --w4a16_workspace_repro=16777216" in (out / "workspace_repro_plain.log"
-                                                           ).read_text()
+    assert f"stand-in {paths.TOOL_TARGET} --w4a16_workspace_repro=16777216" in (
+        out / "workspace_repro_plain.log").read_text()
 
 
 def test_archive_leaves_one_file_holding_every_output(tmp_path: Path) -> None:
@@ -63,7 +65,8 @@ def test_archive_leaves_one_file_holding_every_output(tmp_path: Path) -> None:
     with tarfile.open(out.parent / "variants.tar.gz") as tar:
         names = set(tar.getnames())
         plain = tar.extractfile("variants/workspace_repro_plain.log")
-        assert plain is not None and b"stand-in --w4a16_workspace_repro=" in plain.read()
+        assert plain is not None and (f"stand-in {paths.TOOL_TARGET} --w4a16_workspace_repro="
+                                      ).encode() in plain.read()
     assert {"variants/COMMANDS.md", "variants/binaries.json", "variants/summary.txt",
             "variants/workspace_repro_memcheck_wrapper.log"} <= names
     tail = proc.stdout.rstrip().splitlines()

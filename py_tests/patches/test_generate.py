@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -147,3 +148,14 @@ def test_generated_hunk_carries_one_context_line_each_side(cpp_tests: Path) -> N
         *(f"+{line}" for line in series.REGISTRATION),
         f" {ex.after[0]}",
     ]
+
+
+def test_the_real_test_source_ships_its_runner_header_and_no_main() -> None:
+    """The test source is tests only: add_gtest links GoogleTest's main, so a main of its own
+    would clash; the case runner it shares with the tool travels with it, the tool does not."""
+    shipped = sources.shipped_sources(paths.CPP_TESTS)
+    assert "w4a16_case_runner.h" in shipped
+    assert "w4a16_sm90_tool.cu" not in shipped
+    for rel in shipped:
+        text = (paths.CPP_TESTS / rel).read_text(encoding="utf-8")
+        assert not re.search(r"\bint\s+main\s*\(", text), f"{rel} defines main"

@@ -1,8 +1,9 @@
-"""A stand-in for the C++ test binary's two Python-facing modes, built on the emulator.
+"""A stand-in for the C++ tool's (w4a16SM90Tool's) two Python-facing modes, on the emulator.
 
-Lets the case-file plumbing and the GPU test module be exercised where no binary exists.
-Run as a script: `python fake_binary.py --w4a16_case=DIR` or
-`--w4a16_preprocess=IN,OUT,K,N`. Environment knobs, to test that failures are caught:
+Lets the case-file plumbing and the GPU test module be exercised where no tool is built
+(support.make_fake_binary installs it under the tool's name). Run as a script:
+`python fake_binary.py --w4a16_case=DIR` or `--w4a16_preprocess=IN,OUT,K,N`. Environment
+knobs, to test that failures are caught:
 W4A16_FAKE_ONLY (comma-separated tactics it "compiled"; others are not_compiled),
 W4A16_FAKE_PARTIAL (a tactic whose second half of rows it leaves unwritten),
 W4A16_FAKE_ERROR (a tactic it reports as failed), W4A16_FAKE_DEVICE (torch device).

@@ -1,4 +1,4 @@
-"""Shared test plumbing: finding the binary (skip, or fail on CI), the fake binary, seeds."""
+"""Shared test plumbing: finding the binaries (skip, or fail on CI), the fake tool, seeds."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from w4a16.paths import default_binary
+from w4a16.paths import TOOL_TARGET, default_binary, tool_binary_for
 
 FAKE_BINARY = Path(__file__).resolve().parent / "fake_binary.py"
 
@@ -31,6 +31,19 @@ def binary_or_skip() -> Path:
     pytest.skip(reason)
 
 
+def tool_or_skip() -> Path:
+    """The real tool built beside the test binary; skip when it is missing, except on CI
+    where it is always built."""
+    path = tool_binary_for(default_binary())
+    if path.is_file():
+        return path
+    reason = (f"tool binary {path} not built (`w4a16 build` builds it beside the test "
+              "binary; point W4A16_BINARY at that test binary)")
+    if on_ci():
+        pytest.fail(f"{reason}; CI=true, where the tool must exist")
+    pytest.skip(reason)
+
+
 def sm90_skip_reason() -> str | None:
     """None on an SM90 GPU that torch can use; otherwise why GPU tests are skipped."""
     try:
@@ -47,8 +60,9 @@ def sm90_skip_reason() -> str | None:
 
 
 def make_fake_binary(directory: Path) -> Path:
-    """An executable that runs fake_binary.py with this interpreter."""
-    path = Path(directory) / "fake_w4a16_binary"
+    """An executable named like the tool (w4a16SM90Tool) that runs fake_binary.py with this
+    interpreter."""
+    path = Path(directory) / TOOL_TARGET
     path.write_text(f'#!/bin/sh\nexec "{sys.executable}" "{FAKE_BINARY}" "$@"\n')
     path.chmod(path.stat().st_mode | stat.S_IXUSR)
     return path
@@ -60,7 +74,10 @@ def seed_for(name: str) -> int:
 
 
 def binary_preprocess(binary: Path, q: np.ndarray, workdir: Path) -> np.ndarray:
-    """Run `<binary> --w4a16_preprocess=IN,OUT,K,N` on int8 weights [K, N]; return the bytes."""
+    """Run `<tool> --w4a16_preprocess=IN,OUT,K,N` on int8 weights [K, N]; return the bytes.
+    `binary` is the tool, or a binary beside it (the tool that runs is `tool_binary_for`)."""
+    binary = tool_binary_for(binary)
+    assert binary.is_file(), f"tool binary not found: {binary}"
     k, n = q.shape
     src, dst = Path(workdir) / f"q_{k}x{n}.bin", Path(workdir) / f"packed_{k}x{n}.bin"
     np.ascontiguousarray(q, dtype=np.int8).tofile(src)

@@ -1,8 +1,9 @@
-"""Case directories: the exact on-disk format, validation, and a run through a fake binary."""
+"""Case directories: the exact on-disk format, validation, and a run through a fake tool."""
 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +17,7 @@ from w4a16.casefiles import (
     write_case,
 )
 from w4a16.errors import UserError
+from w4a16.paths import TARGET, TOOL_TARGET
 from w4a16.reference import check_output, from_bits, preprocess_sm90
 
 from .support import binary_preprocess, make_fake_binary
@@ -158,8 +160,24 @@ def test_bad_result_json(tmp_path: Path, entry: dict, match: str) -> None:
 
 
 def test_run_case_with_missing_binary(tmp_path: Path) -> None:
-    with pytest.raises(UserError, match="test binary not found"):
+    missing = re.escape(f"tool binary not found: {tmp_path / TOOL_TARGET} ")
+    with pytest.raises(UserError, match=missing):
         run_case(tmp_path / "nope", tmp_path)
+
+
+def test_run_case_runs_the_tool_beside_the_test_binary(
+    tmp_path: Path, rng: np.random.Generator
+) -> None:
+    """Given the test binary, the case runs through the tool in the same folder; the test
+    binary itself is never started."""
+    test_binary = tmp_path / TARGET
+    test_binary.write_text("#!/bin/sh\necho the test binary ran >&2\nexit 7\n")
+    test_binary.chmod(0o755)
+    make_fake_binary(tmp_path)
+    case = random_case(SPEC, seed=int(rng.integers(2**31)))
+    write_case(tmp_path / "case", case)
+    result = run_case(test_binary, tmp_path / "case", timeout_s=120)
+    assert [(t.name, t.status) for t in result.tactics] == [(SPEC.tactics[0], "ok")]
 
 
 def test_fake_binary_round_trip(

@@ -1,7 +1,8 @@
-"""The C++ binary's SM90 weight preprocessing must produce exactly `preprocess_sm90`'s bytes.
+"""The C++ SM90 weight preprocessing must produce exactly `preprocess_sm90`'s bytes.
 
-Runs `<binary> --w4a16_preprocess=IN,OUT,K,N`, which needs no GPU. Skips when the binary
-is missing, except on CI (CI=true), which always builds it.
+Runs `w4a16SM90Tool --w4a16_preprocess=IN,OUT,K,N` (the tool built beside the test binary),
+which needs no GPU. Skips when the tool is missing, except on CI (CI=true), which always
+builds it.
 """
 
 from __future__ import annotations
@@ -12,12 +13,12 @@ import numpy as np
 import pytest
 from w4a16.reference import preprocess_sm90
 
-from .support import binary_or_skip, binary_preprocess
+from .support import binary_preprocess, tool_or_skip
 
 
 @pytest.fixture(scope="module")
 def binary() -> Path:
-    return binary_or_skip()
+    return tool_or_skip()
 
 
 @pytest.mark.parametrize("n", [8, 64, 4096], ids=lambda n: f"n{n}")
@@ -28,13 +29,13 @@ def test_binary_matches_python(
     q = rng.integers(-8, 8, size=(k, n), dtype=np.int8)
     want = preprocess_sm90(q)
     got = binary_preprocess(binary, q, tmp_path)
-    assert got.size == want.size, f"binary wrote {got.size} bytes, expected {want.size}"
+    assert got.size == want.size, f"tool wrote {got.size} bytes, expected {want.size}"
     mismatch = np.flatnonzero(got != want)
     if mismatch.size:
         first = int(mismatch[0])
         col, byte = divmod(first, k // 2)
         pytest.fail(
             f"{mismatch.size} of {want.size} bytes differ; first at byte {first} (column {col}, "
-            f"K elements {2 * byte}-{2 * byte + 1}): binary {got[first]:#04x}, "
+            f"K elements {2 * byte}-{2 * byte + 1}): tool {got[first]:#04x}, "
             f"python {want[first]:#04x}"
         )

@@ -1,10 +1,11 @@
 """The kernel against the float64 torch reference, one test per (case, tactic).
 
-Each case is written to a temporary directory and run through the binary's case mode once
-(all tactics); every tactic's output is then judged with the error model. The cases cover the
-linear layers of Llama-3-8B and Llama-2-70B, M from 1 to 4096, group 64 and 128, fp16 and
-bf16, with and without zeros and bias, as a pairwise-covering set rather than the full
-product (that would take hours). Needs an SM90 GPU and the built binary.
+Each case is written to a temporary directory and run through the case mode of the tool
+beside the test binary once (all tactics); every tactic's output is then judged with the
+error model. The cases cover the linear layers of Llama-3-8B and Llama-2-70B, M from 1 to
+4096, group 64 and 128, fp16 and bf16, with and without zeros and bias, as a
+pairwise-covering set rather than the full product (that would take hours). Needs an SM90
+GPU and the built binaries.
 """
 
 from __future__ import annotations
@@ -15,12 +16,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from w4a16.casefiles import Case, CaseResult, CaseSpec, random_case, run_case, write_case
+from w4a16.casefiles import Case, CaseFileResult, CaseSpec, random_case, run_case, write_case
 from w4a16.errors import UserError
 from w4a16.reference import CheckResult, Reference, check_output
 from w4a16.tactics import GEMV_TACTIC, all_tactics
 
-from .support import binary_or_skip, seed_for, sm90_skip_reason
+from .support import seed_for, sm90_skip_reason, tool_or_skip
 
 # (N, K) of each linear layer; gate and up share a shape.
 LAYERS = {
@@ -74,7 +75,7 @@ class Outcome:
     """One case after the binary ran it: what it reported and what it should have computed."""
 
     case: Case
-    result: CaseResult
+    result: CaseFileResult
     _references: dict[str, Reference] = field(default_factory=dict)
 
     def reference(self, tactic: str) -> Reference:
@@ -140,7 +141,7 @@ def runner(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CaseRunner]:
     reason = sm90_skip_reason()  # the GPU first: CI has none, so it skips here
     if reason:
         pytest.skip(reason)
-    runner = CaseRunner(binary_or_skip(), tmp_path_factory.mktemp("w4a16_cases"))
+    runner = CaseRunner(tool_or_skip(), tmp_path_factory.mktemp("w4a16_cases"))
     yield runner
     runner._drop()
 

@@ -1,9 +1,10 @@
-"""Case directories: the contract between the Python reference and the C++ binary's case mode.
+"""Case directories: the contract between the Python reference and the C++ tool's case mode.
 
 A case directory holds the inputs of one GEMM (`case.json` plus raw little-endian files); the
-binary (`<binary> --w4a16_case=DIR`) runs the requested tactics on them and writes one raw
-output per tactic under `out/` and a `result.json`. Weights travel as plain int8 [K, N] so
-that the binary's own C++ preprocessing is what gets exercised.
+tool built beside the test binary (`w4a16SM90Tool --w4a16_case=DIR`) runs the requested
+tactics on them and writes one raw output per tactic under `out/` and a `result.json`.
+Weights travel as plain int8 [K, N] so that the build's own C++ preprocessing is what gets
+exercised.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from w4a16 import paths
 from w4a16.errors import UserError
 from w4a16.reference import (
     Reference,
@@ -273,8 +275,9 @@ class TacticResult:
 
 
 @dataclass(frozen=True)
-class CaseResult:
-    """What the binary reported for one case directory."""
+class CaseFileResult:
+    """What the tool reported for one case directory (its result.json): each requested
+    tactic's status and raw output file. Not a gtest case outcome (w4a16.gtest.CaseResult)."""
 
     directory: Path
     device: str
@@ -290,8 +293,8 @@ class CaseResult:
         return _read_raw(self.directory / tactic.file, (m, n), np.uint16)
 
 
-def read_result(directory: Path) -> CaseResult:
-    """Parse and validate `result.json` of a case directory the binary has run."""
+def read_result(directory: Path) -> CaseFileResult:
+    """Parse and validate `result.json` of a case directory the tool has run."""
     directory = Path(directory)
     path = directory / RESULT_JSON
     data = _read_json(path)
@@ -316,27 +319,30 @@ def read_result(directory: Path) -> CaseResult:
         if t.status == "ok" and t.file != f"{OUT_DIR}/{t.name}.bin":
             raise UserError(f"{path}: tactic {t.name} is ok but names file {t.file!r}")
         tactics.append(t)
-    return CaseResult(directory, str(data.get("device", "")), tuple(tactics))
+    return CaseFileResult(directory, str(data.get("device", "")), tuple(tactics))
 
 
-def run_case(binary: Path, directory: Path, timeout_s: float = 600.0) -> CaseResult:
-    """Run the binary's case mode on `directory` and return its parsed result."""
-    binary = Path(binary)
-    if not binary.is_file():
-        raise UserError(f"test binary not found: {binary}")
+def run_case(binary: Path, directory: Path, timeout_s: float = 600.0) -> CaseFileResult:
+    """Run the case mode on `directory` and return its parsed result.
+
+    `binary` names the build: the test binary (or the tool itself); the tool that runs is
+    the one beside it (`paths.tool_binary_for`).
+    """
+    tool = paths.tool_binary(Path(binary))
     directory = Path(directory)
     (directory / RESULT_JSON).unlink(missing_ok=True)
     try:
         proc = subprocess.run(
-            [str(binary), f"--w4a16_case={directory}"],
+            [str(tool), f"--w4a16_case={directory}"],
             capture_output=True,
             text=True,
             timeout=timeout_s,
             check=False,
         )
     except subprocess.TimeoutExpired as exc:
-        raise UserError(f"{binary} timed out after {timeout_s:g} s on {directory}") from exc
+        raise UserError(f"{tool} timed out after {timeout_s:g} s on {directory}") from exc
     if proc.returncode != 0:
         tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no output"]
-        raise UserError(f"{binary} failed on {directory} (exit {proc.returncode}): {tail[0]}")
+        raise UserError(f"{tool} failed on {directory} (exit {proc.returncode}): {tail[0]}")
     return read_result(directory)
+

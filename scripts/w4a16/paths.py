@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from w4a16.errors import UserError
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CPP_TESTS = REPO_ROOT / "cpp_tests"
 PATCHES = REPO_ROOT / "patches"
@@ -14,6 +16,9 @@ SHARED_TREE = REPO_ROOT.parent / "shared" / "trtllm-tree"
 REPORTS = REPO_ROOT / "reports"
 TARGET = "w4a16SM90SimpleTest"
 BENCH_TARGET = "w4a16SM90Bench"  # the timing harness, built beside TARGET
+# The command-line modes (case folders, SM90 preprocessing of a file, the workspace
+# reproduction), built beside TARGET.
+TOOL_TARGET = "w4a16SM90Tool"
 
 
 def cache_dir() -> Path:
@@ -43,3 +48,19 @@ def default_binary() -> Path:
     (`default_build`)."""
     env = os.environ.get("W4A16_BINARY")
     return Path(env) if env else default_build() / TARGET
+
+
+def tool_binary_for(binary: Path) -> Path:
+    """The tool built beside `binary` (the test binary, the tool itself, or any binary of
+    the same build folder): same folder, the tool's name."""
+    return Path(binary).parent / TOOL_TARGET
+
+
+def tool_binary(binary: Path) -> Path:
+    """`tool_binary_for(binary)`, checked: a UserError naming the missing file when the tool
+    was not built there."""
+    tool = tool_binary_for(binary)
+    if not tool.is_file():
+        raise UserError(f"tool binary not found: {tool} (`w4a16 build` builds it beside "
+                        f"{TARGET})")
+    return tool

@@ -3,8 +3,9 @@
 * `w4a16 repeat`: run the whole suite N times with one fixed seed (same inputs each run),
   through the one gtest runner; compare pass/fail per case and, per tactic, whether its
   output is bit-for-bit identical across runs (the `output_hash` property).
-* `w4a16 sanitize`: run a gtest filter (or the workspace reproduction mode) under
-  compute-sanitizer memcheck or racecheck and keep the log.
+* `w4a16 sanitize`: run a gtest filter of the test binary (or the workspace reproduction
+  mode of the tool built beside it) under compute-sanitizer memcheck or racecheck and keep
+  the log.
 """
 
 from __future__ import annotations
@@ -159,10 +160,13 @@ def _cmd_repeat(args: argparse.Namespace) -> int:
 
 
 def _cmd_sanitize(args: argparse.Namespace) -> int:
+    binary = _binary(args)
     extra = [f"--gtest_filter={args.filter}"]
     if args.workspace_repro is not None:
+        # a mode of the tool beside the test binary, not of the test binary itself
+        binary = paths.tool_binary(binary)
         extra = [f"--w4a16_workspace_repro={args.workspace_repro}"]
-    code = sanitize(_binary(args), args.tool, extra, args.log, args.sanitizer, args.timeout)
+    code = sanitize(binary, args.tool, extra, args.log, args.sanitizer, args.timeout)
     return 0 if code == 0 else 1
 
 
@@ -192,7 +196,8 @@ def add_command(sub: argparse._SubParsersAction) -> None:
                    help="gtest filter of the cases to run (default: all GPU cases)")
     s.add_argument("--workspace-repro", type=int, metavar="BYTES",
                    help="instead of tests: run the stream-K tactics with BYTES of workspace, "
-                   "without our size check (reproduces a too-small workspace)")
+                   "without our size check (reproduces a too-small workspace); runs the "
+                   "w4a16SM90Tool built beside the test binary")
     s.add_argument("--log", type=Path, default=Path("build/sanitize.log"),
                    help="where to write the sanitizer's full output")
     s.add_argument("--sanitizer", help="compute-sanitizer executable (default: PATH, "
