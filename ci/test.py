@@ -10,7 +10,8 @@
    preprocessing against ours;
 3. compile the TensorRT-LLM-runner variant of the test source to an object file, to catch
    mistakes against CutlassFpAIntBGemmRunner's API;
-4. run `pytest py_tests` (the gtest cases of the CI binaries appear as pytest items; the GPU
+4. check that `w4a16.gtest` imports no pytest (the plugin lives in `w4a16.pytest_gtest`);
+5. run `pytest py_tests` (the gtest cases of the CI binaries appear as pytest items; the GPU
    ones skip with a reason on machines without an SM90 GPU), writing reports/ci/pytest.xml.
 """
 
@@ -25,6 +26,8 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+# The gtest runner is a plain library; only w4a16.pytest_gtest may bring pytest in.
+GTEST_WITHOUT_PYTEST = "import sys, w4a16.gtest; assert 'pytest' not in sys.modules"
 
 
 def step(title: str, cmd: list[str], env: dict[str, str]) -> None:
@@ -81,6 +84,7 @@ def main() -> int:
         env["W4A16_FULL_BINARY"] = str(full_binary)
     step("runner-variant compile check", [py, "-m", "w4a16", "check-runner", "--slice"], env)
     step("ruff", [py, "-m", "ruff", "check", "scripts", "py_tests", "ci"], env)
+    step("w4a16.gtest imports no pytest", [py, "-c", GTEST_WITHOUT_PYTEST], env)
     (REPO / "reports" / "ci").mkdir(parents=True, exist_ok=True)
     step(
         "pytest",

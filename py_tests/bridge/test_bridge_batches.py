@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from w4a16.gtest import pytest_batches
-from w4a16.gtest.pytest_batches import BatchRunner, batch_scopes
 from w4a16.gtest.results import PASSED, CaseResult
+from w4a16.pytest_gtest import batches
+from w4a16.pytest_gtest.batches import BatchRunner, batch_scopes
 
 
 def test_batch_scopes_chunk_each_binary_in_order() -> None:
@@ -40,7 +40,7 @@ def calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, list[str]]]:
         seen.append((binary.name, list(names)))
         return {name: CaseResult(name=name, outcome=PASSED) for name in names}
 
-    monkeypatch.setattr(pytest_batches, "run_cases", fake_run_cases)
+    monkeypatch.setattr(batches, "run_cases", fake_run_cases)
     return seen
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from w4a16 import gpu
-from w4a16.gtest.gpus import gpu_for_worker, visible_gpus
+from w4a16.pytest_gtest.gpus import gpu_for_worker, visible_gpus
 
 
 def test_visible_gpus_follow_cuda_visible_devices() -> None:

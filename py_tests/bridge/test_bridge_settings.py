@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from w4a16.gtest.pytest_settings import binary_nodeids
+from w4a16.pytest_gtest.settings import binary_nodeids
 
 
 def test_unique_file_names_are_the_node_ids() -> None:

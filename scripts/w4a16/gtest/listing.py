@@ -20,6 +20,9 @@ from w4a16.errors import UserError
 from w4a16.gtest.environment import gtest_environment
 from w4a16.gtest.shards import Shard, shard_by_rule
 
+# Listing runs no case, only start-up (slow where CUDA libraries load); longer means a hang.
+LISTING_TIMEOUT_S = 120.0
+
 # `Suite.` or `Prefix/Suite/0.  # TypeParam = int` at column 0.
 _SUITE_LINE = re.compile(r"^(?P<suite>[A-Za-z_][\w/]*)\.(?:\s+# TypeParam = (?P<type>.*))?$")
 # `  Case` or `  Case/3  # GetParam() = (1, 2)` indented by two spaces.
@@ -103,7 +106,7 @@ def read_listing(
     binary: str | os.PathLike[str],
     *,
     gtest_filter: str = "*",
-    timeout: float = 120.0,
+    timeout: float = LISTING_TIMEOUT_S,
     env: Mapping[str, str] | None = None,
     shard: Shard | None = None,
 ) -> Listing:
@@ -165,7 +168,7 @@ def list_cases(
     binary: str | os.PathLike[str],
     *,
     gtest_filter: str = "*",
-    timeout: float = 120.0,
+    timeout: float = LISTING_TIMEOUT_S,
     env: Mapping[str, str] | None = None,
     shard: Shard | None = None,
 ) -> list[CaseInfo]:

@@ -24,7 +24,7 @@ from pathlib import Path
 from w4a16.errors import UserError
 from w4a16.gtest.environment import gtest_environment
 from w4a16.gtest.junit import read_gtest_xml, write_report
-from w4a16.gtest.listing import list_cases
+from w4a16.gtest.listing import LISTING_TIMEOUT_S, list_cases
 from w4a16.gtest.results import (
     FAILED,
     KIND_CRASH,
@@ -368,7 +368,7 @@ def run_all(
     cases = list_cases(
         path,
         gtest_filter=gtest_filter,
-        timeout=min(case_timeout, 120.0),
+        timeout=min(case_timeout, LISTING_TIMEOUT_S),
         env=env,
         shard=shard,
     )

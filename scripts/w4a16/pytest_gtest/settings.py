@@ -84,7 +84,7 @@ def add_options(parser: pytest.Parser) -> None:
 
 
 @dataclass(frozen=True)
-class Settings:
+class PluginSettings:
     """Everything the bridge needs to know from the command line and ini file."""
 
     binaries: tuple[Path, ...]
@@ -118,8 +118,8 @@ def _absolute(base: Path, text: str) -> Path:
     return path if path.is_absolute() else base / path
 
 
-def read_settings(config: pytest.Config) -> Settings:
-    """Settings from flags first, then ini; a bad value is a one-line usage error."""
+def read_settings(config: pytest.Config) -> PluginSettings:
+    """The settings from flags first, then ini; a bad value is a one-line usage error."""
     here = config.invocation_params.dir
     named = [_absolute(here, text) for text in config.getoption("gtest_binary")]
     ini_base = config.inipath.parent if config.inipath else config.rootpath
@@ -145,7 +145,7 @@ def read_settings(config: pytest.Config) -> Settings:
             shard = parse_shard(shard_text)
         except ValueError as exc:
             raise pytest.UsageError(f"--gtest-shard: {exc}") from None
-    return Settings(
+    return PluginSettings(
         binaries=tuple(dict.fromkeys(p.resolve() for p in binaries)),
         named=bool(named),
         default_missing=default_missing,
@@ -175,7 +175,7 @@ def binary_nodeids(binaries: tuple[Path, ...], rootpath: Path) -> dict[Path, str
     return ids
 
 
-def attaches_configured_binaries(config: pytest.Config, settings: Settings) -> bool:
+def attaches_configured_binaries(config: pytest.Config, settings: PluginSettings) -> bool:
     """Whether this run gets the configured binaries even if no argument names them.
 
     Named binaries always join; ini or default binaries join when an argument is a

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from xdist.scheduler import LoadGroupScheduling
 
-from w4a16.gtest.pytest_batches import batch_scopes
+from w4a16.pytest_gtest.batches import batch_scopes
 
 
 class GTestBatchScheduling(LoadGroupScheduling):

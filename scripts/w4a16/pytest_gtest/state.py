@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from w4a16.gtest.pytest_batches import BatchRunner
-from w4a16.gtest.pytest_settings import Settings
+from w4a16.pytest_gtest.batches import BatchRunner
+from w4a16.pytest_gtest.settings import PluginSettings
 
 
 @dataclass
 class PluginState:
-    settings: Settings
+    settings: PluginSettings
     nodeids: dict[Path, str]  # binary -> node id of its collector
     env: dict[str, str] | None  # environment for gtest processes (None: inherit)
     batches: BatchRunner

@@ -15,19 +15,19 @@ from typing import Any
 
 import pytest
 
-from w4a16.gtest.gpus import gpu_for_worker, visible_gpus
 from w4a16.gtest.junit import write_report
-from w4a16.gtest.pytest_batches import BatchRunner
-from w4a16.gtest.pytest_items import GTestBinary, GTestCase
-from w4a16.gtest.pytest_protocol import run_lean, wants_full_protocol
-from w4a16.gtest.pytest_settings import (
+from w4a16.gtest.results import CaseResult, describe_devices, device_of
+from w4a16.pytest_gtest.batches import BatchRunner
+from w4a16.pytest_gtest.gpus import gpu_for_worker, visible_gpus
+from w4a16.pytest_gtest.items import GTestBinary, GTestCase
+from w4a16.pytest_gtest.protocol import run_lean, wants_full_protocol
+from w4a16.pytest_gtest.settings import (
     add_options,
     attaches_configured_binaries,
     binary_nodeids,
     read_settings,
 )
-from w4a16.gtest.pytest_state import STATE, PluginState, state_of
-from w4a16.gtest.results import CaseResult, describe_devices, device_of
+from w4a16.pytest_gtest.state import STATE, PluginState, state_of
 
 
 class GTestBridgeWarning(pytest.PytestWarning):
@@ -81,7 +81,7 @@ def pytest_configure(config: pytest.Config) -> None:
         prefixes = set(state_of(config).nodeids.values())
         config.pluginmanager.register(_DeviceCounts(prefixes), "w4a16-gtest-devices")
     if _worker_id(config) is None and config.pluginmanager.hasplugin("xdist"):
-        from w4a16.gtest.pytest_xdist import SchedulerPlugin
+        from w4a16.pytest_gtest.xdist import SchedulerPlugin
 
         prefixes = set(state_of(config).nodeids.values())
         config.pluginmanager.register(
@@ -164,7 +164,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> bool | None:
-    """gtest items take the lean protocol (w4a16.gtest.pytest_protocol) unless they need
+    """gtest items take the lean protocol (w4a16.pytest_gtest.protocol) unless they need
     pytest's full one; everything else is left to pytest."""
     if not isinstance(item, GTestCase) or state_of(item.config).settings.full_protocol:
         return None

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 from w4a16.errors import UserError
-from w4a16.gtest.listing import CaseInfo, read_listing
-from w4a16.gtest.pytest_state import state_of
+from w4a16.gtest.listing import LISTING_TIMEOUT_S, CaseInfo, read_listing
 from w4a16.gtest.results import FAILED, KIND_CRASH, KIND_TIMEOUT, PASSED, CaseResult
+from w4a16.pytest_gtest.state import state_of
 
 
 class GTestFailure(Exception):
@@ -103,7 +103,7 @@ class GTestBinary(pytest.Collector):
         state = state_of(self.config)
         listing = read_listing(
             self.binary,
-            timeout=min(state.settings.case_timeout, 120.0),
+            timeout=min(state.settings.case_timeout, LISTING_TIMEOUT_S),
             env=state.env,
             shard=state.settings.shard,
         )
