@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "w4a16.reliability",
     "w4a16.bench.command",
     "w4a16.bench.try_cmd",
+    "w4a16.lab.command",
 )
 
 

@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
-from w4a16.bench import crossover
 from w4a16.errors import UserError
+from w4a16.lab import crossover
 from w4a16.tactics import GEMV_TACTIC
 
 A = "tile128x16x64_cluster1x1x1_coop"

@@ -7,7 +7,7 @@ how many SMs work at decode sizes, so it explains measured times. This module co
 `cpp_tests/tools/streamk_decomposition.cu` (host code only) against the located CUTLASS and
 tabulates the scheduler's choice over the Llama shapes.
 
-Usage: python -m w4a16.bench.streamk_plan [--m 1,16,64] [--tiles 128x16,...] [--sms 132]
+Usage: w4a16 lab streamk [--m 1,16,64] [--tiles 128x16,...] [--sms 132] [--out DIR]
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from pathlib import Path
 from w4a16 import paths, sources
 from w4a16.argtypes import add_out_option, positive, positive_ints
 from w4a16.bench import shapes
+from w4a16.cli import run_guarded
 from w4a16.errors import UserError
 from w4a16.tactics import TILE_K, Tactic, all_tactics, parse_tile_filter
 
@@ -118,10 +119,7 @@ def table(rows: Sequence[dict]) -> str:
     return head + "\n".join(out) + "\n"
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m w4a16.bench.streamk_plan", description=__doc__.split("\n\n")[0]
-    )
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--m", type=positive_ints, default="1,16,64", help="token counts (default 1,16,64)"
     )
@@ -132,9 +130,14 @@ def main(argv: list[str] | None = None) -> int:
         f"TensorRT-LLM dispatches for it (default: {DEFAULT_TILES}; all: every 128-row tile)",
     )
     parser.add_argument("--sms", type=positive(int), default=132, help="SM count (H100 SXM: 132)")
-    parser.add_argument("--nvcc", default=None, help="nvcc to compile the tool with")
+    parser.add_argument(
+        "--nvcc", default=None, help="nvcc to compile the tool with (default: the one found)"
+    )
     add_out_option(parser, "streamk_plan")
-    args = parser.parse_args(argv)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Tabulate the scheduler's choice over the Llama shapes; print it or write --out."""
     ms: list[int] = args.m
     try:
         chosen = coop_tactics(args.tiles)
@@ -152,9 +155,8 @@ def main(argv: list[str] | None = None) -> int:
                     )
                     rows.append({"label": shape.label, **row})
             print(f"[streamk_plan] {len(rows)}/{total}", file=sys.stderr, flush=True)
-    except (UserError, ValueError) as exc:
-        print(f"streamk_plan: {exc}", file=sys.stderr)
-        return 2
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
     text = f"# CUTLASS stream-K scheduler's choice ({args.sms} SMs, default arguments)\n\n" + table(
         rows
     )
@@ -166,6 +168,15 @@ def main(argv: list[str] | None = None) -> int:
     (args.out / "streamk_plan.json").write_text(json.dumps(rows, indent=1))
     print(f"streamk_plan: {len(rows)} rows -> {args.out}")
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m w4a16.lab.streamk_plan`: the same as `w4a16 lab streamk`."""
+    parser = argparse.ArgumentParser(
+        prog="python -m w4a16.lab.streamk_plan", description=__doc__.split("\n\n")[0]
+    )
+    add_arguments(parser)
+    return run_guarded(run, parser.parse_args(argv))
 
 
 if __name__ == "__main__":

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 from w4a16 import paths, sources
-from w4a16.bench import decode_model, streamk_plan
 from w4a16.errors import UserError
+from w4a16.lab import decode_model, streamk_plan
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ Then it prices selection rules a runtime could apply without profiling, each sha
 in turn: TensorRT-LLM's default; and "the GEMV up to M = T, else the CUTLASS tactic most often
 fastest at that M", with T and those tactics learned from the other shapes only.
 
-    python3 -m w4a16.bench.crossover RECORDS.jsonl [...] [--out table.md]
+    w4a16 lab crossover RECORDS.jsonl [...] [--out table.md]
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
+from w4a16.cli import run_guarded
 from w4a16.errors import UserError
 from w4a16.tactics import GEMV_TACTIC
 
@@ -157,24 +158,32 @@ def held_out(rows: list[Row]) -> str:
     return "\n".join(out) + "\n"
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python3 -m w4a16.bench.crossover",
-                                     description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("records", nargs="+", type=Path,
                         help="JSONL files written by the bench binary's --out")
     parser.add_argument("--out", type=Path, help="also write the table to this file")
-    args = parser.parse_args(argv)
-    try:
-        rows = read_rows(args.records)
-        text = table(rows) + "\n" + held_out(rows)
-    except UserError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return exc.exit_code
+
+
+def run(args: argparse.Namespace) -> int:
+    """Tabulate the crossover and the held-out pricing; print it (and write --out)."""
+    rows = read_rows(args.records)
+    text = table(rows) + "\n" + held_out(rows)
     if args.out:
-        args.out.write_text(text)
+        try:
+            args.out.write_text(text)
+        except OSError as exc:
+            raise UserError(f"cannot write {args.out}: {exc.strerror}") from None
     print(text, end="")
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m w4a16.lab.crossover`: the same as `w4a16 lab crossover`."""
+    parser = argparse.ArgumentParser(prog="python3 -m w4a16.lab.crossover",
+                                     description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_arguments(parser)
+    return run_guarded(run, parser.parse_args(argv))
 
 
 if __name__ == "__main__":

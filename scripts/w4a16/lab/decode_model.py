@@ -18,7 +18,7 @@ line closely (R^2 near 1) spends `per_kblock` microseconds per k-block on an SM 
 microseconds whatever the size; `per_kblock` set beside the weight and scale bytes one
 k-block reads gives the DRAM bandwidth all SMs together would draw at that pace.
 
-Usage: python -m w4a16.bench.decode_model BENCH_JSON [--m 1,16] [--dtype fp16] [--out DIR]
+Usage: w4a16 lab model BENCH_JSON [--m 1,16] [--dtype fp16] [--out DIR]
 """
 
 from __future__ import annotations
@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import sys
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
@@ -34,9 +33,10 @@ from pathlib import Path
 from typing import Any
 
 from w4a16.argtypes import add_out_option, positive_ints
-from w4a16.bench.streamk_plan import load as load_streamk_plan
-from w4a16.bench.streamk_plan import workload
+from w4a16.cli import run_guarded
 from w4a16.errors import UserError
+from w4a16.lab.streamk_plan import load as load_streamk_plan
+from w4a16.lab.streamk_plan import workload
 from w4a16.tactics import TILE_K, Tactic
 
 WORK_KINDS = ("waves_x_kblocks", "kblocks_per_sm")
@@ -277,7 +277,7 @@ def report(found: Sequence[Fit], source: str, ms: Sequence[int], dtype: str) -> 
         f"# Decode-size time model, fitted to {source}",
         "",
         f"M in {{{', '.join(map(str, ms))}}}, {dtype}; time = fixed + per_kblock x work "
-        "(w4a16.bench.decode_model). worst: the largest |measured - model| / measured.",
+        "(w4a16.lab.decode_model). worst: the largest |measured - model| / measured.",
         "",
         "| tactic | work | rows | fixed us | us per k-block | R^2 | worst | implied TB/s |",
         "| --- | --- | --- | --- | --- | --- | --- | --- |",
@@ -285,11 +285,7 @@ def report(found: Sequence[Fit], source: str, ms: Sequence[int], dtype: str) -> 
     return "\n".join(head + [f.line() for f in found]) + "\n"
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m w4a16.bench.decode_model",
-        description="Fit time = fixed + per_kblock x work to each tactic's decode-size rows.",
-    )
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("bench_json", type=Path, help="a bench.json written by w4a16 bench")
     parser.add_argument(
         "--m",
@@ -306,7 +302,7 @@ def main(argv: list[str] | None = None) -> int:
         type=Path,
         default=None,
         metavar="JSON",
-        help="streamk_plan.json (python -m w4a16.bench.streamk_plan): also fit each "
+        help="streamk_plan.json (w4a16 lab streamk): also fit each "
         "cooperative tactic per scheduler mode, work = k-tiles of the busiest SM",
     )
     parser.add_argument(
@@ -317,25 +313,25 @@ def main(argv: list[str] | None = None) -> int:
         "--m (a lower bound: combining the partial sums is not charged)",
     )
     add_out_option(parser, "decode_model")
-    args = parser.parse_args(argv)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Fit the model to the bench.json rows; print the report or write --out."""
     ms: list[int] = args.m
     try:
         bench = json.loads(args.bench_json.read_text())
         found = fits(bench, ms, args.dtype, args.group)
-    except (OSError, ValueError, UserError) as exc:
-        print(f"decode_model: {exc}", file=sys.stderr)
-        return 2
+    except (OSError, ValueError) as exc:
+        raise UserError(str(exc)) from None
     if not found:
-        print("decode_model: no tactic has rows of 3 distinct sizes to fit", file=sys.stderr)
-        return 2
+        raise UserError("no tactic has rows of 3 distinct sizes to fit")
     text = report(found, str(args.bench_json), ms, args.dtype)
     by_mode: list[Fit] = []
     if args.streamk_plan is not None:
         try:
             by_mode = fits_by_mode(bench, load_streamk_plan(args.streamk_plan), ms, args.dtype)
         except (OSError, ValueError, KeyError) as exc:
-            print(f"decode_model: --streamk-plan {args.streamk_plan}: {exc}", file=sys.stderr)
-            return 2
+            raise UserError(f"--streamk-plan {args.streamk_plan}: {exc}") from None
         text += (
             "\n## Cooperative tactics per scheduler mode\n\n"
             f"Mode as CUTLASS's stream-K scheduler picks it ({args.streamk_plan}); work = the"
@@ -349,8 +345,7 @@ def main(argv: list[str] | None = None) -> int:
             (f for f in found if f.tactic == args.project and f.work == "waves_x_kblocks"), None
         )
         if chosen is None:
-            print(f"decode_model: no fit of {args.project} to project", file=sys.stderr)
-            return 2
+            raise UserError(f"no fit of {args.project} to project")
         rows = rows_of(bench["problems"], ms[:1], args.dtype, args.group)[args.project]
         projections = project_split_k(chosen, rows, int(bench["device"]["sm_count"]))
         text += (
@@ -384,6 +379,16 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(f"decode_model: {len(found)} fits -> {args.out}")
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m w4a16.lab.decode_model`: the same as `w4a16 lab model`."""
+    parser = argparse.ArgumentParser(
+        prog="python -m w4a16.lab.decode_model",
+        description="Fit time = fixed + per_kblock x work to each tactic's decode-size rows.",
+    )
+    add_arguments(parser)
+    return run_guarded(run, parser.parse_args(argv))
 
 
 if __name__ == "__main__":

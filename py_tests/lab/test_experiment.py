@@ -1,4 +1,4 @@
-"""The variant/knob experiment driver (w4a16.bench.experiment) and the profile parsers,
+"""The variant/knob experiment driver (w4a16.lab.experiment) and the profile parsers,
 on the CPU: plans, the fake bench binary, and canned tool output."""
 
 from __future__ import annotations
@@ -10,11 +10,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from w4a16.bench import experiment, profile
+from bench.fakes import FAKE_BENCH as FAKE
 from w4a16.cli import make_parser
 from w4a16.errors import UserError
-
-FAKE = Path(__file__).resolve().with_name("fake_bench_binary.py")
+from w4a16.lab import experiment, profile
 
 
 def _fake_tool(folder: Path, monkeypatch: pytest.MonkeyPatch, name: str, output: str) -> None:
@@ -96,7 +95,7 @@ def test_table_compares_each_variant_with_the_first() -> None:
     exp = experiment.Experiment([experiment.Variant("base", Path("a")),
                                  experiment.Variant("knob", Path("b"))],
                                 experiment.shapes.shapes(["llama3-8b"], ["o"]), (16,), "fp16",
-                                experiment.Plan())
+                                experiment.Sampling())
     records = [
         {"label": "llama3-8b/o", "m": 16, "variant": "base", "status": "ok", "tactic": "t1",
          "median_us": 20.0},
@@ -152,7 +151,7 @@ def test_kernel_fields_read_schedule_tile_n_and_stages() -> None:
 
 def test_run_tags_records_and_passes_knobs(tmp_path: Path) -> None:
     exp = experiment.load_plan(_plan(tmp_path), Path("/"))
-    records = experiment.run(exp, tmp_path / "out")
+    records = experiment.time_variants(exp, tmp_path / "out")
     variants = {(r["variant"], r["m"]) for r in records}
     assert variants == {("base", 1), ("base", 16), ("knob", 16)}
     log = (tmp_path / "out" / "binary.log").read_text()
@@ -164,7 +163,7 @@ def test_run_goes_shape_by_shape(tmp_path: Path) -> None:
     """Every variant of a shape before the next shape: a cut-off run keeps comparable rows."""
     exp = experiment.load_plan(_plan(tmp_path, shapes=["llama3-8b/o", "llama3-8b/qkv"]),
                                Path("/"))
-    records = experiment.run(exp, tmp_path / "out")
+    records = experiment.time_variants(exp, tmp_path / "out")
     order = list(dict.fromkeys((r["label"], r["variant"]) for r in records))
     assert order == [("llama3-8b/o", "base"), ("llama3-8b/o", "knob"),
                      ("llama3-8b/qkv", "base"), ("llama3-8b/qkv", "knob")]
@@ -226,7 +225,7 @@ def test_from_records_refuses_missing_or_corrupt_records(tmp_path: Path,
 def test_target_table_states_speedup_and_floor_fraction() -> None:
     exp = experiment.Experiment([experiment.Variant("base", Path("a"))],
                                 experiment.shapes.shapes(["llama2-70b"], ["o"]), (16,), "fp16",
-                                experiment.Plan(), True)
+                                experiment.Sampling(), True)
     best = {("llama2-70b/o", 16, "base"): {"median_us": 20.0, "tactic": "t"}}
     base = {"machine": {"copy_bandwidth_bytes_per_s": 3.0e12,
                         "matmul_flops_per_s": {"fp16": 8.0e14}},
@@ -267,7 +266,7 @@ def test_failed_tactics_mark_the_variant_instead_of_passing_as_a_win() -> None:
     exp = experiment.Experiment([experiment.Variant("base", Path("a")),
                                  experiment.Variant("cand", Path("b"))],
                                 experiment.shapes.shapes(["llama3-8b"], ["o"]), (1, 16), "fp16",
-                                experiment.Plan())
+                                experiment.Sampling())
     records = [
         {"label": "llama3-8b/o", "m": m, "variant": "base", "status": "ok", "tactic": "t1",
          "median_us": 20.0} for m in (1, 16)
@@ -294,7 +293,7 @@ def test_failed_tactics_mark_the_variant_instead_of_passing_as_a_win() -> None:
 def test_failures_reach_summary_json(tmp_path: Path) -> None:
     exp = experiment.Experiment([experiment.Variant("base", Path("a"))],
                                 experiment.shapes.shapes(["llama3-8b"], ["o"]), (1,), "fp16",
-                                experiment.Plan())
+                                experiment.Sampling())
     records = [{"label": "llama3-8b/o", "m": 1, "variant": "base", "status": "error",
                 "tactic": "t1", "message": "launch failed"}]
     text = experiment.write_outputs(exp, records, tmp_path)

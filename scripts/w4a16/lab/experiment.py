@@ -18,7 +18,7 @@ Plan format::
 
     {"binaries": {"base": "build/x-base/w4a16SM90Bench"},
      "shapes": ["llama2-70b/o", ...] or "all", "m": [1, 16, 64], "dtype": "fp16",
-     "plan": {"budget_ms": 10},                       # optional, w4a16.bench.timing.Plan
+     "sampling": {"budget_ms": 10},                   # optional, w4a16.bench.timing.Sampling
      "baselines": true,                               # optional: roofline + cuBLAS
      "builds": {"base": ["--tiles", "64x16", ...]},   # optional: `w4a16 build` arguments
      "variants": [{"name": "base", "binary": "base"},
@@ -40,11 +40,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from w4a16.bench import binary, plots, roofline, shapes
-from w4a16.bench.timing import Plan
+from w4a16.bench import binary, roofline, shapes
+from w4a16.bench.problem import Problem, Record, TacticRecord
+from w4a16.bench.timing import Sampling
 from w4a16.cli import run_guarded
 from w4a16.errors import UserError
 from w4a16.fingerprint import describe
+from w4a16.lab import plots
 from w4a16.tactics import parse_tactic_names
 
 
@@ -63,7 +65,7 @@ class Experiment:
     shapes: list[shapes.WeightShape]
     ms: tuple[int, ...]
     dtype: str
-    plan: Plan
+    sampling: Sampling
     baselines: bool = False
 
     def ms_of(self, variant: Variant) -> tuple[int, ...]:
@@ -115,7 +117,9 @@ def load_plan(path: Path, root: Path) -> Experiment:
     ms = tuple(int(m) for m in doc.get("m", (1, 16, 64)))
     if doc.get("dtype", "fp16") not in shapes.DTYPES:
         raise UserError(f"dtype must be one of {shapes.DTYPES}")
-    return Experiment(variants, chosen, ms, doc.get("dtype", "fp16"), Plan(**doc.get("plan", {})),
+    # The sampling settings: "sampling", or "plan" as the files in reports/ spell it.
+    sampling = Sampling(**doc.get("sampling", doc.get("plan", {})))
+    return Experiment(variants, chosen, ms, doc.get("dtype", "fp16"), sampling,
                       bool(doc.get("baselines", False)))
 
 
@@ -213,12 +217,13 @@ def measure_baselines(exp: Experiment) -> dict[str, Any]:
     from w4a16.bench import torch_baselines
 
     torch = torch_baselines.load_torch()
-    machine = torch_baselines.measure_machine(torch)
+    machine = torch_baselines.measure_machine(torch).to_json()
     l2 = torch_baselines.l2_bytes(torch)
     cublas = []
     for s in exp.shapes:
         for m in exp.all_ms():
-            r = torch_baselines.time_cublas(torch, m, s.n, s.k, exp.dtype, l2, exp.plan)
+            problem = Problem.of(s, m, exp.dtype, shapes.GROUP, shapes.QUANT)
+            r = torch_baselines.time_cublas(torch, problem, l2, exp.sampling).to_json()
             cublas.append({"label": s.label, "m": m, **r})
             print(f"[experiment] cuBLAS {s.label} M={m}: {r.get('median_us', r.get('status'))}",
                   flush=True)
@@ -241,8 +246,8 @@ def target_table(exp: Experiment, best: dict[tuple[str, int, str], dict[str, Any
              head, "-" * len(head)]
     for s in exp.shapes:
         for m in exp.all_ms():
-            fl = roofline.floor(roofline.w4a16_bytes(m, s.n, s.k, shapes.GROUP, shapes.QUANT),
-                                roofline.gemm_flops(m, s.n, s.k),
+            problem = Problem.of(s, m, exp.dtype, shapes.GROUP, shapes.QUANT)
+            fl = roofline.floor(problem.bytes, problem.flops,
                                 machine["copy_bandwidth_bytes_per_s"],
                                 machine["matmul_flops_per_s"][exp.dtype]).us
             cb = cublas.get((s.label, m))
@@ -259,7 +264,7 @@ def target_table(exp: Experiment, best: dict[tuple[str, int, str], dict[str, Any
     return "\n".join(lines)
 
 
-def run(exp: Experiment, out: Path) -> list[dict[str, Any]]:
+def time_variants(exp: Experiment, out: Path) -> list[dict[str, Any]]:
     out.mkdir(parents=True, exist_ok=True)
     records: list[dict[str, Any]] = []
     started = time.monotonic()
@@ -278,14 +283,15 @@ def run(exp: Experiment, out: Path) -> list[dict[str, Any]]:
 def _run_job(exp: Experiment, v: Variant, s: shapes.WeightShape, out: Path, raw: Any,
              records: list[dict[str, Any]]) -> None:
     """One variant on one shape: its tactic records, tagged, into `records` and `raw`."""
-    cmd = binary.command(v.binary, s, exp.ms_of(v), exp.dtype, shapes.GROUP, shapes.QUANT,
-                         exp.plan, v.tactics)
+    problems = [Problem.of(s, m, exp.dtype, shapes.GROUP, shapes.QUANT) for m in exp.ms_of(v)]
+    cmd = binary.command(v.binary, problems,
+                         binary.RunOptions(sampling=exp.sampling, tactics=v.tactics))
 
-    def keep(record: dict[str, Any]) -> None:
-        if record.get("record") == "tactic":
-            record = {**record, "variant": v.name}
-            records.append(record)
-            raw.write(json.dumps(record) + "\n")
+    def keep(record: Record) -> None:
+        if isinstance(record, TacticRecord):
+            tagged = {**record.to_json(), "variant": v.name}
+            records.append(tagged)
+            raw.write(json.dumps(tagged) + "\n")
             raw.flush()
 
     try:
@@ -348,10 +354,7 @@ def write_outputs(exp: Experiment, records: list[dict[str, Any]], out: Path) -> 
     return text
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m w4a16.bench.experiment",
-                                description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--plan", type=Path, required=True, help="the plan JSON (format above)")
     p.add_argument("--out", type=Path, required=True,
                    help="folder for binaries.json, baselines.json, records.jsonl, "
@@ -362,29 +365,36 @@ def main(argv: list[str] | None = None) -> int:
                    help="time nothing: rebuild summary.json, table.txt and the plot from the "
                    "records.jsonl and baselines.json already in --out (no GPU needed), e.g. "
                    "after a run was cut off at its time limit")
-    args = p.parse_args(argv)
 
-    def go(_: argparse.Namespace) -> int:
-        exp = load_plan(args.plan, args.root)
-        if args.from_records:
-            records = read_records(args.out)
-        else:
-            missing = sorted({str(v.binary) for v in exp.variants if not v.binary.is_file()})
-            if missing:
-                raise UserError(f"bench binaries not found: {', '.join(missing)}")
-            args.out.mkdir(parents=True, exist_ok=True)
-            # Written before timing, so a run cut off later still has them.
-            hashes = describe({str(v.binary): v.binary for v in exp.variants})
-            (args.out / "binaries.json").write_text(json.dumps(hashes, indent=1) + "\n")
-            (args.out / "baselines.json").unlink(missing_ok=True)
-            if exp.baselines:
-                base = measure_baselines(exp)
-                (args.out / "baselines.json").write_text(json.dumps(base, indent=1) + "\n")
-            records = run(exp, args.out)
-        print(write_outputs(exp, records, args.out))
-        return 0
 
-    return run_guarded(go, args)
+def run(args: argparse.Namespace) -> int:
+    """Time the plan's variants (or reread their records) and print the tables."""
+    exp = load_plan(args.plan, args.root)
+    if args.from_records:
+        records = read_records(args.out)
+    else:
+        missing = sorted({str(v.binary) for v in exp.variants if not v.binary.is_file()})
+        if missing:
+            raise UserError(f"bench binaries not found: {', '.join(missing)}")
+        args.out.mkdir(parents=True, exist_ok=True)
+        # Written before timing, so a run cut off later still has them.
+        hashes = describe({str(v.binary): v.binary for v in exp.variants})
+        (args.out / "binaries.json").write_text(json.dumps(hashes, indent=1) + "\n")
+        (args.out / "baselines.json").unlink(missing_ok=True)
+        if exp.baselines:
+            base = measure_baselines(exp)
+            (args.out / "baselines.json").write_text(json.dumps(base, indent=1) + "\n")
+        records = time_variants(exp, args.out)
+    print(write_outputs(exp, records, args.out))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m w4a16.lab.experiment`: the same as `w4a16 lab variants`."""
+    p = argparse.ArgumentParser(prog="python -m w4a16.lab.experiment", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_arguments(p)
+    return run_guarded(run, p.parse_args(argv))
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ import random
 from pathlib import Path
 
 import pytest
-from w4a16.bench import decode_model
+from w4a16.lab import decode_model
 
 PINGPONG = "tile64x16x64_cluster1x1x1_pingpong"
 COOP = "tile128x16x64_cluster1x1x1_coop"

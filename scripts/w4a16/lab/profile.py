@@ -203,9 +203,7 @@ def print_ncu_table(results: list[dict[str, Any]]) -> None:
               + ", ".join(f"{s}={v:.2f}" for v, s in stalls))
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m w4a16.bench.profile", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--binary", action="append", default=[], metavar="NAME=PATH",
                    help="a bench binary to examine, named (repeatable; not used with --from-csv)")
     p.add_argument("--out", type=Path, required=True, help="folder for the JSON and raw CSV")
@@ -219,56 +217,63 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--from-csv", action="store_true",
                    help="run nothing: rebuild OUT/ncu.json and the table from the raw "
                    "ncu_NAME_mM_TACTIC.csv files an earlier run left in --out (any machine)")
-    args = p.parse_args(argv)
 
-    def go(_: argparse.Namespace) -> int:
-        if args.from_csv:
-            results = reparse(args.out)
-            (args.out / "ncu.json").write_text(json.dumps(results, indent=1) + "\n")
-            print_ncu_table(results)
-            return 0
-        if not args.binary:
-            raise UserError("--binary NAME=PATH is needed (at least one), except with --from-csv")
-        tactics = parse_tactic_names(args.tactics)
-        bins = {}
-        for item in args.binary:
-            name, _, path = item.partition("=")
-            if not path or not Path(path).is_file():
-                raise UserError(f"--binary {item}: expected NAME=PATH of an existing file")
-            bins[name] = Path(path)
-        args.out.mkdir(parents=True, exist_ok=True)
-        if not args.no_sass:
-            sass = {name: sass_counts(b) for name, b in bins.items()}
-            (args.out / "sass.json").write_text(json.dumps(sass, indent=1) + "\n")
-            # the opcode's last part: WARPGROUP.ARRIVE and .DEPBAR stay apart
-            print(f"{'binary':<10}{'kernel':<28}{'accumulators':<14}"
-                  + "".join(f"{o.rsplit('.', 1)[-1][:9]:>10}" for o in SASS_OPS[:8]))
-            for name, ks in sass.items():
-                for k in ks:
-                    print(f"{name:<10}{kernel_fields(k['kernel'])[:27]:<28}"
-                          f"{','.join(k['accumulators'])[:13]:<14}"
-                          + "".join(f"{k['ops'].get(o, 0):>10}" for o in SASS_OPS[:8]))
-        results: list[dict[str, Any]] = []
-        ncu_json = args.out / "ncu.json"
-        ncu_json.write_text("[]\n")  # there even when nothing is profiled
-        for name, b in bins.items():
-            for m in args.m:
-                for t in tactics:
-                    raw = args.out / f"ncu_{name}_m{m}_{t}.csv"
-                    try:
-                        r = ncu_one(b, args.n, args.k, m, t, raw)
-                    except UserError as e:
-                        print(f"[profile] {e}", file=sys.stderr, flush=True)
-                        continue
-                    results.append({"binary": name, "m": m, "tactic": t, **r})
-                    # rewritten after each kernel: a call cut off at its limit keeps the rest
-                    ncu_json.write_text(json.dumps(results, indent=1) + "\n")
-                    print(f"[profile] {name} M={m} {t}: "
-                          f"{r.get('gpu__time_duration.sum', '?')} ns", flush=True)
+
+def run(args: argparse.Namespace) -> int:
+    """Count SASS and profile with ncu as asked (or reread the raw CSVs); print the tables."""
+    if args.from_csv:
+        results = reparse(args.out)
+        (args.out / "ncu.json").write_text(json.dumps(results, indent=1) + "\n")
         print_ncu_table(results)
         return 0
+    if not args.binary:
+        raise UserError("--binary NAME=PATH is needed (at least one), except with --from-csv")
+    tactics = parse_tactic_names(args.tactics)
+    bins = {}
+    for item in args.binary:
+        name, _, path = item.partition("=")
+        if not path or not Path(path).is_file():
+            raise UserError(f"--binary {item}: expected NAME=PATH of an existing file")
+        bins[name] = Path(path)
+    args.out.mkdir(parents=True, exist_ok=True)
+    if not args.no_sass:
+        sass = {name: sass_counts(b) for name, b in bins.items()}
+        (args.out / "sass.json").write_text(json.dumps(sass, indent=1) + "\n")
+        # the opcode's last part: WARPGROUP.ARRIVE and .DEPBAR stay apart
+        print(f"{'binary':<10}{'kernel':<28}{'accumulators':<14}"
+              + "".join(f"{o.rsplit('.', 1)[-1][:9]:>10}" for o in SASS_OPS[:8]))
+        for name, ks in sass.items():
+            for k in ks:
+                print(f"{name:<10}{kernel_fields(k['kernel'])[:27]:<28}"
+                      f"{','.join(k['accumulators'])[:13]:<14}"
+                      + "".join(f"{k['ops'].get(o, 0):>10}" for o in SASS_OPS[:8]))
+    results: list[dict[str, Any]] = []
+    ncu_json = args.out / "ncu.json"
+    ncu_json.write_text("[]\n")  # there even when nothing is profiled
+    for name, b in bins.items():
+        for m in args.m:
+            for t in tactics:
+                raw = args.out / f"ncu_{name}_m{m}_{t}.csv"
+                try:
+                    r = ncu_one(b, args.n, args.k, m, t, raw)
+                except UserError as e:
+                    print(f"[profile] {e}", file=sys.stderr, flush=True)
+                    continue
+                results.append({"binary": name, "m": m, "tactic": t, **r})
+                # rewritten after each kernel: a call cut off at its limit keeps the rest
+                ncu_json.write_text(json.dumps(results, indent=1) + "\n")
+                print(f"[profile] {name} M={m} {t}: "
+                      f"{r.get('gpu__time_duration.sum', '?')} ns", flush=True)
+    print_ncu_table(results)
+    return 0
 
-    return run_guarded(go, args)
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m w4a16.lab.profile`: the same as `w4a16 lab profile`."""
+    p = argparse.ArgumentParser(prog="python -m w4a16.lab.profile", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_arguments(p)
+    return run_guarded(run, p.parse_args(argv))
 
 
 if __name__ == "__main__":
