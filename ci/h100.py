@@ -15,14 +15,16 @@ and before any other. Steps run in the order given:
   gtest      the whole w4a16SM90SimpleTest through the gtest runner -> w4a16SM90SimpleTest.xml
   pytest     `pytest py_tests` with the real binary through the bridge -> pytest.xml
   repeat     the suite 3 times with one seed; pass/fail and per-tactic bit identity
-  reference  the torch reference checks (py_tests/reference) of --binary's case mode
+  reference  the torch reference checks (py_tests/reference) through the tool built
+             beside --binary (its case mode)
   bench      `w4a16 bench` with --binary's bench beside it and --bench-args -> OUT/bench
   crossover  the bench binary alone over the Llama shapes at M = 1..16 (fp16, scale-only, group
              128): every tactic, the CUDA-core GEMV included -> OUT/crossover/<shape>.jsonl
   sanitize   memcheck and racecheck over a representative subset of GPU cases
   repro      the too-small-workspace reproduction, plain and under memcheck
-  experiment variants and launcher knobs timed against each other (--plan, w4a16.bench.experiment)
-  profile    ncu metrics and SASS counts of the plan's binaries (--profile-tactics)
+  experiment variants and launcher knobs timed against each other (--plan, w4a16 lab variants)
+  profile    ncu metrics and SASS counts of the plan's binaries (--profile-tactics, w4a16 lab
+             profile)
 
 The whole call stays inside --budget-s: each step's limit is cut to what is left, a step cut
 off is killed with its children (exit 124), and a step with no time left is listed as not run.
@@ -51,8 +53,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "scripts"))
 from w4a16.bench import shapes  # noqa: E402
-from w4a16.bench.experiment import load_build_recipes  # noqa: E402
 from w4a16.errors import UserError  # noqa: E402
+from w4a16.lab.experiment import load_build_recipes  # noqa: E402
 
 BUILD_STEPS = ("build", "relink", "build-plan")
 # Where the CUDA-core GEMV and the SM90 tactics cross over: every M the GEMV has, and one past.
@@ -192,10 +194,12 @@ def main() -> int:
     def fingerprint() -> None:
         # The hashes of the binaries this call runs (built here or carried), to match against
         # the build_info.json of the build each came from.
-        bench = binary.parent / "w4a16SM90Bench"  # built beside the test: it times the tactics
+        # built beside the test: the bench times the tactics, the tool runs case folders
+        beside = {"bench": binary.parent / "w4a16SM90Bench",
+                  "tool": binary.parent / "w4a16SM90Tool"}
         codes["fingerprint"] = run(out, "fingerprint", [
             py, "-m", "w4a16.fingerprint", "--out", str(out / "binaries.json"),
-            f"test={binary}", *([f"bench={bench}"] if bench.is_file() else []),
+            f"test={binary}", *(f"{k}={v}" for k, v in beside.items() if v.is_file()),
             *(f"{k}={REPO / v}" for k, v in plan_bins.items())], 60)
 
     for step in args.steps:
@@ -256,8 +260,11 @@ def main() -> int:
                     580)
         elif step == "repro":
             small = str(16 << 20)
+            tool = binary.parent / "w4a16SM90Tool"  # the repro is a mode of the tool beside it
+            missing = f"error: tool binary not found: {tool}"  # one line in the step's log
             codes["repro-plain"] = run(out, "workspace_repro_plain", [
-                str(binary), f"--w4a16_workspace_repro={small}"], 300)
+                str(tool), f"--w4a16_workspace_repro={small}"] if tool.is_file() else [
+                py, "-c", f"raise SystemExit({missing!r})"], 300)
             codes["repro-memcheck"] = run(out, "workspace_repro_memcheck_wrapper", [
                 *w4a16, "sanitize", str(binary), "--tool", "memcheck", "--workspace-repro",
                 small, "--log", str(out / "workspace_repro_memcheck.log")], 580)
@@ -265,7 +272,7 @@ def main() -> int:
             if args.plan is None:
                 parser.error(f"step {step} needs --plan")
             if step == "experiment":
-                exp_cmd = [py, "-m", "w4a16.bench.experiment", "--plan", str(args.plan),
+                exp_cmd = [py, "-m", "w4a16.lab.experiment", "--plan", str(args.plan),
                            "--out", str(out / "experiment")]
                 codes[step] = run(out, "experiment", exp_cmd, 580)
                 if codes[step] != 0 and (out / "experiment" / "records.jsonl").is_file():
@@ -274,7 +281,7 @@ def main() -> int:
                     codes[name] = run(out, name, [*exp_cmd, "--from-records"], 60, reserve=0)
             else:
                 codes[step] = run(out, "profile", [
-                    py, "-m", "w4a16.bench.profile", "--out", str(out / "profile"),
+                    py, "-m", "w4a16.lab.profile", "--out", str(out / "profile"),
                     "--tactics", args.profile_tactics,
                     *(x for k, v in plan_bins.items() for x in ("--binary", f"{k}={REPO / v}"))],
                     580)

@@ -10,6 +10,8 @@ from types import SimpleNamespace
 
 import pytest
 from w4a16.bench import torch_baselines
+from w4a16.bench.problem import Baseline, Problem
+from w4a16.bench.timing import Sampling, Timing
 
 from . import synthetic
 from .fakes import FAKE_BENCH, wrapper
@@ -45,16 +47,16 @@ def fake_torch(monkeypatch: pytest.MonkeyPatch) -> Calls:
         get_device_name=lambda i: "Fake H100", empty_cache=lambda: None, device=device))
     monkeypatch.setattr(torch_baselines, "load_torch", lambda: torch)
     monkeypatch.setattr(torch_baselines, "l2_bytes", lambda t: 50 << 20)
-    monkeypatch.setattr(torch_baselines, "measure_machine", lambda t: dict(synthetic.MACHINE))
+    monkeypatch.setattr(torch_baselines, "measure_machine", lambda t: synthetic.MACHINE)
 
-    def cublas(t, m, n, k, dtype, l2, plan, seed):
-        calls.append(("cublas", m))
+    def cublas(t: object, problem: Problem, l2: int, plan: Sampling, seed: int) -> Baseline:
+        calls.append(("cublas", problem.m))
         calls.devices.append(getattr(current, "index", None))
-        return {"status": "ok", "median_us": 20.0 + m}
+        return Baseline("ok", timing=Timing(median_us=20.0 + problem.m))
 
-    def int4(t, m, n, k, group, dtype, l2, plan, seed):
-        calls.append(("int4pack", m))
-        return {"status": "unavailable", "reason": "fake torch"}
+    def int4(t: object, problem: Problem, l2: int, plan: Sampling, seed: int) -> Baseline:
+        calls.append(("int4pack", problem.m))
+        return Baseline("unavailable", reason="fake torch")
 
     monkeypatch.setattr(torch_baselines, "time_cublas", cublas)
     monkeypatch.setattr(torch_baselines, "time_int4pack", int4)

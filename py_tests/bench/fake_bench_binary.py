@@ -70,16 +70,19 @@ def main() -> int:
             return 3
         timed = times(m)
         for i, name in enumerate(names):
-            rec = {"record": "tactic", **fields, "config_index": i, "tactic": name,
-                   "occupancy": 1}
+            # The real binary's field order: status and message, then the occupancy, then
+            # the times of a tactic that ran.
+            rec = {"record": "tactic", **fields, "config_index": i, "tactic": name}
             if i in timed:
-                rec.update(status="ok", message="", median_us=timed[i], min_us=timed[i],
-                           p90_us=timed[i], mean_us=timed[i], samples=5,
+                rec.update(status="ok", message="", occupancy=1, median_us=timed[i],
+                           min_us=timed[i], p90_us=timed[i], mean_us=timed[i], samples=5,
                            launches_per_sample=4, copies=4)
             elif name == GEMV:
-                rec.update(status="skipped", message=f"the GEMV runs M 1 to {GEMV_MAX_M}")
+                rec.update(status="skipped", message=f"the GEMV runs M 1 to {GEMV_MAX_M}",
+                           occupancy=1)
             else:
-                rec.update(status="not_compiled", message="not compiled in this build")
+                rec.update(status="not_compiled", message="not compiled in this build",
+                           occupancy=1)
             print(json.dumps(rec), flush=True)
         print(f"[fake] M={m} done", file=sys.stderr)
     return 0

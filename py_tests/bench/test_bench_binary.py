@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from w4a16 import gpu, paths
-from w4a16.bench.timing import Plan
+from w4a16.bench.timing import Sampling
 from w4a16.tactics import GEMV_TACTIC
 
 CONFIG0 = "tile64x16x64_cluster1x1x1_pingpong"
@@ -37,7 +37,7 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
 def test_help_documents_every_flag_the_sweep_passes():
     proc = run("--help")
     assert proc.returncode == 0
-    for flag in [*Plan().binary_args()[::2], "--n", "--k", "--m", "--group", "--dtype",
+    for flag in [*Sampling().binary_args()[::2], "--n", "--k", "--m", "--group", "--dtype",
                  "--quant", "--label", "--tactics", "--seed", "--out", "--list"]:
         assert f"  {flag} " in proc.stdout, flag
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from w4a16.bench import binary, command, shapes
+from w4a16.bench.problem import Problem
 from w4a16.errors import UserError
 
 
@@ -46,7 +47,7 @@ def test_restricting_flags():
                                          "--no-int4pack", "--binary", "/x/b"))
     assert [x.label for x in s.shapes] == ["llama2-70b/o", "llama2-70b/down"]
     assert s.ms == (1, 8) and s.dtypes == ("bf16",) and not s.int4pack
-    assert s.plan.budget_ms == 5.0 and s.binary == Path("/x/b")
+    assert s.sampling.budget_ms == 5.0 and s.binary == Path("/x/b")
 
 
 def test_quick_overrides_the_selection():
@@ -104,7 +105,8 @@ def test_quant_op_and_group_reach_the_binary_command():
     s = command.settings_from_args(parse("--shape", "4096,4032", "--group", "64",
                                          "--quant-op", "scale_zeros"))
     assert (s.group, s.quant) == (64, "scale_zeros")
-    cmd = binary.command(Path("b"), s.shapes[0], (1,), "fp16", s.group, s.quant, s.plan)
+    cmd = binary.command(Path("b"), [Problem.of(s.shapes[0], 1, "fp16", s.group, s.quant)],
+                         binary.RunOptions(s.sampling))
     assert cmd[cmd.index("--group") + 1] == "64"
     assert cmd[cmd.index("--quant") + 1] == "scale_zeros"
     assert cmd[cmd.index("--n") + 1] == "4096" and cmd[cmd.index("--k") + 1] == "4032"

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import importlib.util
 import json
+from dataclasses import replace
 
 import pytest
-from w4a16.bench import command, decode_model, plots, report
+from w4a16.bench import command, plots, report
+from w4a16.lab import decode_model
 
 from . import synthetic
 
@@ -21,7 +23,7 @@ def test_write_report_keeps_every_measurement_and_adds_analysis(tmp_path):
     assert first["tactics"][0]["median_us"] == 8.0 and first["tactics"][0]["p90_us"] == 8.24
     assert first["analysis"]["floor_us"] == pytest.approx(4.333568)
     assert back["machine"]["copy_bandwidth_bytes_per_s"] == 2.0e12
-    assert report.load(tmp_path / "bench.json")["version"] == 1
+    assert report.load(tmp_path / "bench.json").version == 1
 
 
 def test_markdown_has_the_roofline_the_audit_and_the_rows(tmp_path):
@@ -96,23 +98,27 @@ def test_a_tactic_that_is_not_a_tile_flows_through_report_plots_and_model(tmp_pa
     """Binaries built from a full TensorRT-LLM tree add `cuda_core_gemv`, which no
     CUTLASS tile name describes: it is its own family everywhere, never a crash."""
     doc = synthetic.doc()
-    for p in doc["problems"]:
-        gemv = synthetic.tactic(4, "cuda_core_gemv", 4.0 if p["m"] == 1 else None,
-                                "ok" if p["m"] == 1 else "skipped")
-        p["tactics"].append(gemv)
-        if p["m"] == 1:
-            p["default_tactic"] = "cuda_core_gemv"
+    for p in doc.problems:
+        m = p.problem.m
+        gemv = synthetic.tactic(4, "cuda_core_gemv", 4.0 if m == 1 else None,
+                                "ok" if m == 1 else "skipped")
+        p.tactics.append(gemv)
+        if m == 1:
+            p.record = replace(p.record, default_tactic="cuda_core_gemv")
     doc = report.refresh(doc)
-    m1 = doc["problems"][0]["analysis"]
-    assert m1["best_tactic"] == m1["default_tactic"] == "cuda_core_gemv"
-    assert m1["best_per_tile"]["cuda_core_gemv"]["median_us"] == 4.0
+    m1 = doc.problems[0].analysis
+    assert m1 is not None
+    assert m1.audit.best_tactic == m1.audit.default_tactic == "cuda_core_gemv"
+    assert m1.best_per_tile["cuda_core_gemv"].median_us == 4.0
     md = report.markdown(doc)
     assert "| 1 | 4096 | 4096 |" in md and "| memory | cuda_core_gemv | 4.00 |" in md
     assert "`cuda_core_gemv`, `tile64x16x64_cluster1x1x1_pingpong`" in md
     assert report._short("cuda_core_gemv") == "cuda_core_gemv"
     assert report._short(synthetic.FAST) == "128x16 c2x1"
-    rows = decode_model.rows_of(doc["problems"], [1, 256], "fp16", None)
+    # The decode model reads bench.json as JSON.
+    as_json = doc.to_json()
+    rows = decode_model.rows_of(as_json["problems"], [1, 256], "fp16", None)
     assert "cuda_core_gemv" not in rows and synthetic.FAST in rows
-    assert decode_model.fits_by_mode(doc, {}, [1], "fp16") == []
+    assert decode_model.fits_by_mode(as_json, {}, [1], "fp16") == []
     if importlib.util.find_spec("matplotlib") is not None:
-        assert len(plots.write_plots(doc["problems"], tmp_path)) == 2
+        assert len(plots.write_plots(doc.problems, tmp_path)) == 2

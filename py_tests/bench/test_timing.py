@@ -18,7 +18,7 @@ def test_copies_exceed_twice_the_l2():
 
 
 def test_launches_per_sample_are_whole_rounds_over_the_copies():
-    plan = timing.Plan()  # 500 us samples, at most 32 launches
+    plan = timing.Sampling()  # 500 us samples, at most 32 launches
     assert timing.launches_per_sample(10.0, 13, plan) == 39  # want 50 -> 32 -> 3 rounds of 13
     assert timing.launches_per_sample(100.0, 3, plan) == 6  # want 5 -> 2 rounds of 3
     assert timing.launches_per_sample(5000.0, 1, plan) == 1
@@ -29,7 +29,7 @@ def test_launches_per_sample_are_whole_rounds_over_the_copies():
 
 
 def test_sample_count_fits_the_budget_within_bounds():
-    plan = timing.Plan(budget_ms=15, min_samples=5, max_samples=100)
+    plan = timing.Sampling(budget_ms=15, min_samples=5, max_samples=100)
     assert timing.sample_count(300.0, plan) == 50
     assert timing.sample_count(10.0, plan) == 100
     assert timing.sample_count(20_000.0, plan) == 5
@@ -37,18 +37,18 @@ def test_sample_count_fits_the_budget_within_bounds():
 
 def test_summarize_odd_and_even():
     s = timing.summarize([5.0, 1.0, 3.0, 2.0, 4.0])
-    assert (s["median_us"], s["min_us"], s["p90_us"], s["samples"]) == (3.0, 1.0, 5.0, 5)
-    assert s["mean_us"] == pytest.approx(3.0)
+    assert (s.median_us, s.min_us, s.p90_us, s.samples) == (3.0, 1.0, 5.0, 5)
+    assert s.mean_us == pytest.approx(3.0)
     s = timing.summarize([4.0, 1.0, 3.0, 2.0])
-    assert s["median_us"] == 2.5 and s["p90_us"] == 4.0  # nearest rank: ceil(3.6) = 4th
+    assert s.median_us == 2.5 and s.p90_us == 4.0  # nearest rank: ceil(3.6) = 4th
     s = timing.summarize([float(x) for x in range(1, 21)])
-    assert s["p90_us"] == 18.0  # ceil(18.0) = 18th of 20
+    assert s.p90_us == 18.0  # ceil(18.0) = 18th of 20
     with pytest.raises(ValueError):
         timing.summarize([])
 
 
 def test_plan_flags_round_trip():
-    args = timing.Plan(budget_ms=7.5, max_launches=16).binary_args()
+    args = timing.Sampling(budget_ms=7.5, max_launches=16).binary_args()
     flags = dict(zip(args[::2], args[1::2], strict=True))
     assert flags["--budget-ms"] == "7.5" and flags["--max-launches"] == "16"
     assert set(flags) == {"--budget-ms", "--min-samples", "--max-samples", "--sample-us",

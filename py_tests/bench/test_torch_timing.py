@@ -62,15 +62,15 @@ class FakeGpu:
 
 def test_time_launches_follows_the_plan():
     gpu = FakeGpu(launch_us=10.0)
-    plan = timing.Plan()  # 500 us samples, <= 32 launches, 15 ms budget, 2 warm-up replays
-    result = torch_baselines.time_launches(gpu.torch(), gpu.launch, copies=3, plan=plan)
+    sampling = timing.Sampling()  # 500 us samples, <= 32 launches, 15 ms budget, 2 warm-up replays
+    result = torch_baselines.time_launches(gpu.torch(), gpu.launch, copies=3, sampling=sampling)
     # 10 us launches: want 50 -> 32 -> 11 rounds of 3 = 33 launches per sample of 330 us;
     # 15 ms / 330 us = 45 samples.
-    assert result["status"] == "ok"
-    assert result["launches_per_sample"] == 33 and result["copies"] == 3
-    assert result["samples"] == 45
-    assert result["median_us"] == pytest.approx(10.0)
-    assert result["p90_us"] == pytest.approx(10.0)
+    assert result.status == "ok"
+    assert result.timing.launches_per_sample == 33 and result.timing.copies == 3
+    assert result.timing.samples == 45
+    assert result.median_us == pytest.approx(10.0)
+    assert result.timing.p90_us == pytest.approx(10.0)
     assert gpu.graph_sizes == [3, 33]  # probe graph: one round; sampling graph: 11 rounds
     # Eager warm-up 3 + probe 2x3 + warm-up 2x33 + samples 45x33, every copy equally often.
     assert len(gpu.launched) == 3 + 6 + 66 + 45 * 33
@@ -81,7 +81,7 @@ def test_time_launches_follows_the_plan():
 def test_long_kernels_get_one_launch_per_copy_and_the_minimum_samples():
     gpu = FakeGpu(launch_us=8000.0)
     result = torch_baselines.time_launches(gpu.torch(), gpu.launch, copies=1,
-                                           plan=timing.Plan())
-    assert result["launches_per_sample"] == 1 and result["samples"] == 5
-    assert result["median_us"] == pytest.approx(8000.0)
+                                           sampling=timing.Sampling())
+    assert result.timing.launches_per_sample == 1 and result.timing.samples == 5
+    assert result.median_us == pytest.approx(8000.0)
     assert gpu.graph_sizes == [1]  # the probe graph is already the sampling graph

@@ -25,6 +25,7 @@ def binaries(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
     for knob in ("FAKE_BENCH_GEMV", "FAKE_CASE_WRONG", "FAKE_CASE_ERROR", "FAKE_CASE_NONE"):
         monkeypatch.delenv(knob, raising=False)
     test = wrapper(tmp_path, "w4a16SM90SimpleTest", FAKE_CASE)
+    wrapper(tmp_path, "w4a16SM90Tool", FAKE_CASE)  # the case mode runs in the tool beside it
     bench = wrapper(tmp_path, "w4a16SM90Bench", FAKE_BENCH)
     return ["--binary", str(test), "--bench-binary", str(bench)]
 

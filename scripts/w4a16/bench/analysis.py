@@ -1,61 +1,129 @@
 """Derived numbers of one problem: roofline floor, fraction of it reached, speedup over cuBLAS,
-and the heuristic audit. Pure: the inputs are the measurement records and the machine's rates.
+and the heuristic audit. Pure: the inputs are the measured problem and the machine's rates.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from dataclasses import dataclass, fields, replace
 
 from w4a16.bench import ranking, roofline
+from w4a16.bench.problem import Json, JsonObject, ProblemResult, as_object, get_str, opt_number
 
 
-def problem_name(problem: Mapping[str, Any]) -> str:
-    return f"{problem['label']} {problem['dtype']} M={problem['m']}"
+@dataclass(frozen=True)
+class TileBest:
+    """The fastest tactic of one CTA tile."""
 
+    tactic: str
+    median_us: float | None
 
-def _ok_us(baseline: Mapping[str, Any] | None) -> float | None:
-    if baseline and baseline.get("status") == "ok":
-        return float(baseline["median_us"])
-    return None
+    def to_json(self) -> JsonObject:
+        return {"tactic": self.tactic, "median_us": self.median_us}
 
 
 def _ratio(num: float | None, den: float | None) -> float | None:
     return num / den if num is not None and den else None
 
 
-def analyse(problem: Mapping[str, Any], machine: Mapping[str, Any]) -> dict[str, Any]:
-    """Everything the report shows for one problem, from its records and the machine."""
-    m, n, k, g = (int(problem[x]) for x in ("m", "n", "k", "group"))
-    dtype = problem["dtype"]
-    bandwidth = float(machine["copy_bandwidth_bytes_per_s"])
-    rate = float(machine["matmul_flops_per_s"][dtype])
-    flops = roofline.gemm_flops(m, n, k)
+@dataclass(frozen=True)
+class Analysis:
+    """Everything the report shows for one problem. In JSON the audit's fields come first,
+    then these, then the held-out table's pick (report.refresh adds it)."""
 
-    out = ranking.audit(problem)
-    out["problem"] = problem_name(problem)
-    per_tile = ranking.best_per_tile(problem.get("tactics", []))
-    out["best_per_tile"] = {tile: {"tactic": t["tactic"], "median_us": t["median_us"]}
-                            for tile, t in per_tile.items()}
-    nbytes = roofline.w4a16_bytes(m, n, k, g, problem.get("quant", "scale_only"))
-    fl = roofline.floor(nbytes, flops, bandwidth, rate)
-    out.update(bytes=nbytes, flops=flops, floor_us=fl.us, memory_floor_us=fl.memory_s * 1e6,
-               compute_floor_us=fl.compute_s * 1e6, bound=fl.bound)
-    out["fraction_of_floor_best"] = roofline.fraction_of_floor(fl.us, out["best_us"])
-    out["fraction_of_floor_default"] = roofline.fraction_of_floor(fl.us, out["default_us"])
+    audit: ranking.Audit
+    best_per_tile: dict[str, TileBest]
+    bytes: int
+    flops: int
+    floor_us: float
+    memory_floor_us: float
+    compute_floor_us: float
+    bound: str
+    fraction_of_floor_best: float | None
+    fraction_of_floor_default: float | None
+    cublas_us: float | None
+    cublas_floor_us: float
+    cublas_fraction_of_floor: float | None
+    cublas_fraction_of_w4a16_floor: float | None
+    speedup_best_vs_cublas: float | None
+    speedup_default_vs_cublas: float | None
+    int4pack_us: float | None
+    int4pack_fraction_of_floor: float | None
+    speedup_int4pack_vs_cublas: float | None
+    speedup_best_vs_int4pack: float | None
+    table: ranking.TablePick | None = None
+    # Whether the held-out table was computed (report.refresh); its keys are written then.
+    has_table: bool = False
 
-    cublas_us = _ok_us(problem.get("cublas"))
-    dense = roofline.floor(roofline.dense_bytes(m, n, k), flops, bandwidth, rate)
-    out.update(cublas_us=cublas_us, cublas_floor_us=dense.us,
-               cublas_fraction_of_floor=roofline.fraction_of_floor(dense.us, cublas_us),
-               cublas_fraction_of_w4a16_floor=roofline.fraction_of_floor(fl.us, cublas_us),
-               speedup_best_vs_cublas=_ratio(cublas_us, out["best_us"]),
-               speedup_default_vs_cublas=_ratio(cublas_us, out["default_us"]))
+    def with_table(self, pick: ranking.TablePick | None) -> Analysis:
+        return replace(self, table=pick, has_table=True)
 
-    int4_us = _ok_us(problem.get("int4pack"))
-    int4_floor = roofline.floor(roofline.int4pack_bytes(m, n, k, g), flops, bandwidth, rate)
-    out.update(int4pack_us=int4_us,
-               int4pack_fraction_of_floor=roofline.fraction_of_floor(int4_floor.us, int4_us),
-               speedup_int4pack_vs_cublas=_ratio(cublas_us, int4_us),
-               speedup_best_vs_int4pack=_ratio(int4_us, out["best_us"]))
-    return out
+    def value(self, metric: str) -> float | None:
+        """A numeric metric by its JSON name (`speedup_best_vs_cublas`, `best_us`, ...)."""
+        source = self.audit if metric in {f.name for f in fields(ranking.Audit)} else self
+        value = getattr(source, metric)
+        return value if isinstance(value, int | float) else None
+
+    def to_json(self) -> JsonObject:
+        out = self.audit.to_json()
+        for f in fields(self):
+            if f.name in ("audit", "table", "has_table"):
+                continue
+            value = getattr(self, f.name)
+            out[f.name] = ({k: v.to_json() for k, v in value.items()}
+                           if f.name == "best_per_tile" else value)
+        pick = self.table
+        if self.has_table:
+            out.update(table_tactic=pick and pick.tactic, table_loss_us=pick and pick.loss_us,
+                       table_loss=pick and pick.loss)
+        return out
+
+    @classmethod
+    def from_json(cls, obj: JsonObject) -> Analysis:
+        audit_names = [f.name for f in fields(ranking.Audit)]
+        audit = ranking.Audit(**{name: obj.get(name) for name in audit_names})  # type: ignore[arg-type]
+        tiles = {tile: TileBest(get_str(as_object(t), "tactic"),
+                                opt_number(as_object(t), "median_us"))
+                 for tile, t in as_object(obj.get("best_per_tile") or {}).items()}
+        own: dict[str, Json] = {f.name: obj.get(f.name) for f in fields(cls)
+                                if f.name not in ("audit", "best_per_tile", "table",
+                                                  "has_table")}
+        table_tactic = obj.get("table_tactic")
+        table = (ranking.TablePick(tactic=str(table_tactic), trained_on=0,
+                                   loss_us=opt_number(obj, "table_loss_us"),
+                                   loss=opt_number(obj, "table_loss"))
+                 if isinstance(table_tactic, str) else None)
+        return cls(audit=audit, best_per_tile=tiles, table=table,
+                   has_table="table_tactic" in obj, **own)  # type: ignore[arg-type]
+
+
+def analyse(result: ProblemResult, machine: roofline.Machine) -> Analysis:
+    """Everything the report shows for one problem, from its measurements and the machine."""
+    problem = result.problem
+    audit = ranking.audit(result)
+    fl = machine.floor(problem.bytes, problem.flops, problem.dtype)
+    dense = machine.floor(problem.dense_bytes, problem.flops, problem.dtype)
+    int4_floor = machine.floor(problem.int4pack_bytes, problem.flops, problem.dtype)
+    cublas_us = _float(result.cublas.median_us if result.cublas else None)
+    int4_us = _float(result.int4pack.median_us if result.int4pack else None)
+    return Analysis(
+        audit=audit,
+        best_per_tile={tile: TileBest(t.tactic, t.median_us)
+                       for tile, t in ranking.best_per_tile(result.tactics).items()},
+        bytes=problem.bytes, flops=problem.flops, floor_us=fl.us,
+        memory_floor_us=fl.memory_s * 1e6, compute_floor_us=fl.compute_s * 1e6, bound=fl.bound,
+        fraction_of_floor_best=roofline.fraction_of_floor(fl.us, audit.best_us),
+        fraction_of_floor_default=roofline.fraction_of_floor(fl.us, audit.default_us),
+        cublas_us=cublas_us, cublas_floor_us=dense.us,
+        cublas_fraction_of_floor=roofline.fraction_of_floor(dense.us, cublas_us),
+        cublas_fraction_of_w4a16_floor=roofline.fraction_of_floor(fl.us, cublas_us),
+        speedup_best_vs_cublas=_ratio(cublas_us, audit.best_us),
+        speedup_default_vs_cublas=_ratio(cublas_us, audit.default_us),
+        int4pack_us=int4_us,
+        int4pack_fraction_of_floor=roofline.fraction_of_floor(int4_floor.us, int4_us),
+        speedup_int4pack_vs_cublas=_ratio(cublas_us, int4_us),
+        speedup_best_vs_int4pack=_ratio(int4_us, audit.best_us),
+    )
+
+
+def _float(x: float | None) -> float | None:
+    return float(x) if x is not None else None

@@ -1,8 +1,9 @@
-"""Run w4a16SM90Bench on one weight shape and stream its JSON-line records back.
+"""Run w4a16SM90Bench on one weight shape and stream its JSON-line records back, typed.
 
 The binary writes JSON lines on stdout (device, then per problem a `problem` record and one
 `tactic` record per candidate) and progress on stderr, which goes to a log file so the
-sweep's own progress lines stay readable.
+sweep's own progress lines stay readable. `read_record` is where the lines become
+problem.DeviceRecord, ProblemRecord and TacticRecord.
 """
 
 from __future__ import annotations
@@ -10,46 +11,87 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
 
 from w4a16 import paths
-from w4a16.bench.shapes import WeightShape
-from w4a16.bench.timing import Plan
+from w4a16.bench.problem import (
+    DeviceRecord,
+    JsonObject,
+    OtherRecord,
+    Problem,
+    ProblemRecord,
+    Record,
+    TacticRecord,
+)
+from w4a16.bench.timing import Sampling
 from w4a16.errors import UserError
 
-Record = dict[str, Any]
+
+@dataclass(frozen=True)
+class RunOptions:
+    """How the binary times each problem: the sampling settings, which tactics, the input seed."""
+
+    sampling: Sampling = field(default_factory=Sampling)
+    tactics: str = "all"
+    seed: int = 1234
 
 
-def default_binary() -> Path:
+def default_bench_binary() -> Path:
     """$W4A16_BENCH_BINARY, else the main job's bench binary (build/full or build/slim,
     whichever was built last)."""
     env = os.environ.get("W4A16_BENCH_BINARY")
     return Path(env) if env else paths.default_build() / paths.BENCH_TARGET
 
 
-def command(binary: Path, shape: WeightShape, ms: tuple[int, ...], dtype: str, group: int,
-            quant: str, plan: Plan, tactics: str = "all", seed: int = 1234) -> list[str]:
-    return [str(binary), "--n", str(shape.n), "--k", str(shape.k),
-            "--m", ",".join(str(m) for m in ms), "--group", str(group), "--dtype", dtype,
-            "--quant", quant, "--label", shape.label, "--tactics", tactics,
-            "--seed", str(seed), *plan.binary_args()]
+def command(binary: Path, problems: Sequence[Problem],
+            options: RunOptions | None = None) -> list[str]:
+    """One run of the binary over `problems`: one weight shape, dtype, group and quant op,
+    each problem one M (in the order given)."""
+    if not problems:
+        raise ValueError("the binary runs at least one problem")
+    first = problems[0]
+    if any(replace(p, m=first.m) != first for p in problems):
+        raise ValueError("one run of the bench binary covers one shape, dtype, group and "
+                         "quant op; only M may differ")
+    options = options or RunOptions()
+    return [str(binary), "--n", str(first.n), "--k", str(first.k),
+            "--m", ",".join(str(p.m) for p in problems), "--group", str(first.group),
+            "--dtype", first.dtype, "--quant", first.quant, "--label", first.label,
+            "--tactics", options.tactics, "--seed", str(options.seed),
+            *options.sampling.binary_args()]
+
+
+def read_record(obj: JsonObject) -> Record:
+    """One JSON line of the binary as its record type (the one place they are parsed)."""
+    kind = obj.get("record")
+    if kind == DeviceRecord.KIND:
+        return DeviceRecord.from_json(obj)
+    if kind == ProblemRecord.KIND:
+        return ProblemRecord.from_json(obj)
+    if kind == TacticRecord.KIND:
+        return TacticRecord.from_json(obj)
+    return OtherRecord(str(kind), {k: v for k, v in obj.items() if k != "record"})
 
 
 def parse_lines(lines: Iterator[str]) -> Iterator[Record]:
-    """JSON records from the binary's stdout; anything else is an error worth seeing."""
+    """Records from the binary's stdout; anything else is an error worth seeing."""
     for line in lines:
         line = line.strip()
         if not line:
             continue
         try:
-            record = json.loads(line)
+            obj = json.loads(line)
         except json.JSONDecodeError:
             raise UserError(f"bench binary wrote a line that is not JSON: {line[:200]!r}") from None
-        if not isinstance(record, dict) or "record" not in record:
+        if not isinstance(obj, dict) or "record" not in obj:
             raise UserError(f"bench binary wrote an unexpected record: {line[:200]!r}")
-        yield record
+        try:
+            yield read_record(obj)
+        except (KeyError, ValueError) as exc:
+            raise UserError(f"bench binary wrote a record this tool cannot read ({exc}): "
+                            f"{line[:200]!r}") from None
 
 
 def run(cmd: list[str], log_path: Path, on_record: Callable[[Record], None],

@@ -18,13 +18,14 @@ from pathlib import Path
 
 from w4a16.argtypes import positive
 from w4a16.bench import binary, gpus, report, shapes, sweep
-from w4a16.bench.timing import Plan
+from w4a16.bench.timing import Sampling
 from w4a16.cli import run_guarded
 from w4a16.errors import UserError
+from w4a16.peers import machete
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    d = Plan()
+    d = Sampling()
     p.add_argument("--out", type=Path, default=Path("reports/bench"),
                    help="folder for bench.json, report.md, the PNGs, the raw binary records "
                    "and the binary's log, one per GPU with --gpus (default: reports/bench)")
@@ -83,12 +84,21 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--time-limit", type=positive(float), default=None, metavar="SECONDS",
                    help="start no new (shape, dtype) job after this many seconds; the report "
                    "covers what was measured and names what was not (default: no limit)")
+    p.add_argument("--machete-dir", type=Path, metavar="DIR",
+                   help="also time vLLM's Machete (fp16, scale-only jobs only), same method, "
+                   "each job right after the bench binary: DIR is a Machete source tree (a vLLM "
+                   "checkout's csrc/quantization/machete layout, or an extraction such as "
+                   "../shared/peers/machete); its peer bench binary is built into "
+                   "build/machete first, one schedule per unit (default: no Machete column)")
+    p.add_argument("--machete-binary", type=Path, metavar="PATH",
+                   help="a w4a16MacheteBench built earlier (`python -m w4a16.peers.machete "
+                   "build`), instead of building one from --machete-dir")
     p.add_argument("--report-only", type=Path, metavar="BENCH_JSON",
                    help="no measurement: rebuild report.md and the PNGs in --out from this "
                    "bench.json")
 
 
-def settings_from_args(args: argparse.Namespace) -> sweep.Settings:
+def settings_from_args(args: argparse.Namespace) -> sweep.SweepSettings:
     custom = list(dict.fromkeys(shapes.parse_shape(text) for text in args.shape))
     if args.quick:
         q = shapes.QUICK
@@ -106,15 +116,30 @@ def settings_from_args(args: argparse.Namespace) -> sweep.Settings:
     shapes.check_shapes(selected, args.group)
     if args.min_samples > args.max_samples:
         raise UserError("--min-samples is larger than --max-samples")
-    plan = Plan(budget_ms=args.budget_ms, min_samples=args.min_samples,
+    sampling = Sampling(budget_ms=args.budget_ms, min_samples=args.min_samples,
                 max_samples=args.max_samples, sample_us=args.sample_us,
                 max_launches=args.max_launches, l2_factor=args.l2_factor)
-    return sweep.Settings(
-        out_dir=args.out, binary=args.binary or binary.default_binary(),
+    return sweep.SweepSettings(
+        out_dir=args.out, binary=args.binary or binary.default_bench_binary(),
         shapes=selected, ms=tuple(ms), dtypes=tuple(dtypes), group=args.group,
-        quant=shapes.check_quant(args.quant_op), plan=plan, tactics=args.tactics,
+        quant=shapes.check_quant(args.quant_op), sampling=sampling, tactics=args.tactics,
         int4pack=not args.no_int4pack, seed=args.seed, time_limit_s=args.time_limit,
         gpus=gpus.parse(args.gpus) if args.gpus is not None else ())
+
+
+def machete_binary(args: argparse.Namespace) -> Path | None:
+    """The peer binary to run: --machete-binary as given, else one built from --machete-dir,
+    else None (no peer)."""
+    if args.machete_binary is not None:
+        if not args.machete_binary.is_file():
+            raise UserError(f"--machete-binary {args.machete_binary} does not exist")
+        return args.machete_binary
+    if args.machete_dir is None:
+        return None
+    from w4a16.build import default_jobs  # only a build needs it
+
+    tree = machete.locate(args.machete_dir)
+    return machete.build(tree, machete.default_build_dir(), default_jobs())
 
 
 def _report_only(path: Path, out_dir: Path) -> int:
@@ -131,18 +156,19 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     if args.report_only is not None:
         return _report_only(args.report_only, args.out)
     settings = settings_from_args(args)
+    settings.machete = machete_binary(args)
     # Under the w4a16 command sys.argv[1] is already "bench".
     run = sweep.Sweep(settings, ["w4a16", *sys.argv[1:]] if args.argv is None
                       else args.argv)
     try:
         doc = run.run()
     finally:
-        if run.doc["machine"]:
+        if run.doc.machine is not None:
             for written in sweep.finish_report(run.doc, settings.out_dir):
                 print(f"[bench] wrote {written}", flush=True)
-    print(f"[bench] done in {doc['seconds']:.0f} s: {len(doc['problems'])} problems, "
-          f"{len(doc['errors'])} errors", flush=True)
-    return 1 if doc["errors"] else 0
+    print(f"[bench] done in {doc.seconds:.0f} s: {len(doc.problems)} problems, "
+          f"{len(doc.errors)} errors", flush=True)
+    return 1 if doc.errors else 0
 
 
 def add_command(subparsers: argparse._SubParsersAction) -> None:

@@ -7,10 +7,11 @@ tactic, and the fraction of the roofline floor reached by W4A16 and by cuBLAS.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from w4a16.bench.problem import ProblemResult
 from w4a16.errors import UserError
 
 SPEEDUP_PNG = "speedup_vs_cublas.png"
@@ -18,17 +19,18 @@ FLOOR_PNG = "fraction_of_floor.png"
 DTYPE_COLORS = {"fp16": "tab:blue", "bf16": "tab:orange"}
 
 
-def series(problems: Sequence[Mapping[str, Any]], metric: str,
+def series(problems: Sequence[ProblemResult], metric: str,
            dtype: str) -> dict[str, list[tuple[int, float]]]:
-    """{shape label: [(M, value)] sorted by M} of one analysis metric; missing values skipped."""
+    """{shape label: [(M, value)] sorted by M} of one analysis metric (its name in the JSON);
+    missing values skipped."""
     out: dict[str, list[tuple[int, float]]] = {}
     for p in problems:
-        if p["dtype"] != dtype:
+        if p.problem.dtype != dtype:
             continue
-        points = out.setdefault(p["label"], [])
-        value = p.get("analysis", {}).get(metric)
+        points = out.setdefault(p.problem.label, [])
+        value = p.analysis.value(metric) if p.analysis else None
         if value is not None:
-            points.append((int(p["m"]), float(value)))
+            points.append((p.problem.m, float(value)))
     return {label: sorted(points) for label, points in out.items()}
 
 
@@ -54,8 +56,10 @@ def _figure(plt: Any, labels: Sequence[str]) -> tuple[Any, list[Any]]:
     return fig, flat[:len(labels)]
 
 
-def _labels(problems: Sequence[Mapping[str, Any]]) -> list[str]:
-    return list(dict.fromkeys(p["label"] for p in problems))
+def _labels(items: Iterable[str | Mapping[str, object]]) -> list[str]:
+    """The distinct panel labels in order of appearance: the strings given, or the `label`
+    of each row (an experiment's summary rows)."""
+    return list(dict.fromkeys(x if isinstance(x, str) else str(x["label"]) for x in items))
 
 
 def _panel(ax: Any, label: str, ylabel: str) -> None:
@@ -66,7 +70,7 @@ def _panel(ax: Any, label: str, ylabel: str) -> None:
     ax.grid(True, which="both", alpha=0.3)
 
 
-def _lines(ax: Any, problems: Sequence[Mapping[str, Any]], label: str,
+def _lines(ax: Any, problems: Sequence[ProblemResult], label: str,
            lines: Sequence[tuple[str, str, str]]) -> None:
     """lines: (metric, legend text, linestyle), drawn for each dtype present."""
     for dtype, color in DTYPE_COLORS.items():
@@ -88,11 +92,12 @@ def _save(fig: Any, plt: Any, title: str, path: Path) -> Path:
     return path
 
 
-def _plot_panels(problems: Sequence[Mapping[str, Any]], path: Path, series: tuple,
-                 ylabel: str, title: str, from_zero: bool) -> Path:
+def _plot_panels(problems: Sequence[ProblemResult], path: Path,
+                 series: tuple[tuple[str, str, str], ...], ylabel: str, title: str,
+                 from_zero: bool) -> Path:
     """One panel per shape, the given series against M, a reference line at 1."""
     plt = _pyplot()
-    labels = _labels(problems)
+    labels = _labels(p.problem.label for p in problems)
     fig, axes = _figure(plt, labels)
     for ax, label in zip(axes, labels, strict=True):
         _lines(ax, problems, label, series)
@@ -103,7 +108,7 @@ def _plot_panels(problems: Sequence[Mapping[str, Any]], path: Path, series: tupl
     return _save(fig, plt, title, path)
 
 
-def plot_speedup(problems: Sequence[Mapping[str, Any]], path: Path) -> Path:
+def plot_speedup(problems: Sequence[ProblemResult], path: Path) -> Path:
     return _plot_panels(problems, path,
                         (("speedup_best_vs_cublas", "best tactic", "-"),
                          ("speedup_default_vs_cublas", "default (config 0)", "--")),
@@ -111,7 +116,7 @@ def plot_speedup(problems: Sequence[Mapping[str, Any]], path: Path) -> Path:
                         from_zero=False)
 
 
-def plot_floor_fraction(problems: Sequence[Mapping[str, Any]], path: Path) -> Path:
+def plot_floor_fraction(problems: Sequence[ProblemResult], path: Path) -> Path:
     return _plot_panels(problems, path,
                         (("fraction_of_floor_best", "W4A16 best", "-"),
                          ("cublas_fraction_of_floor", "cuBLAS", ":")),
@@ -120,40 +125,10 @@ def plot_floor_fraction(problems: Sequence[Mapping[str, Any]], path: Path) -> Pa
                         from_zero=True)
 
 
-def write_plots(problems: Sequence[Mapping[str, Any]], out_dir: Path) -> list[Path]:
+def write_plots(problems: Sequence[ProblemResult], out_dir: Path) -> list[Path]:
     """Both PNGs; nothing when no problem has an analysis yet."""
-    if not any(p.get("analysis") for p in problems):
+    if not any(p.analysis for p in problems):
         return []
     return [plot_speedup(problems, out_dir / SPEEDUP_PNG),
             plot_floor_fraction(problems, out_dir / FLOOR_PNG)]
 
-
-VARIANTS_PNG = "variants.png"
-
-
-def plot_variants(best: Sequence[Mapping[str, Any]], variants: Sequence[str],
-                  cublas: Sequence[Mapping[str, Any]] | None, path: Path) -> Path:
-    """An experiment's before/after picture: the best time of each variant against M, one
-    panel per shape, cuBLAS dotted when the run measured it. `best` holds the summary's
-    rows (label, m, variant, median_us); colours follow `variants`, so they match across
-    panels even where a variant ran on fewer token counts."""
-    if not best:
-        raise UserError("no variant timed any tactic successfully: nothing to plot")
-    plt = _pyplot()
-    labels = _labels(best)
-    fig, axes = _figure(plt, labels)
-    for ax, label in zip(axes, labels, strict=True):
-        for i, name in enumerate(variants):
-            points = sorted((int(b["m"]), float(b["median_us"])) for b in best
-                            if b["label"] == label and b["variant"] == name)
-            if points:
-                xs, ys = zip(*points, strict=True)
-                ax.plot(xs, ys, "-", color=f"C{i}", marker=".", label=name)
-        reference = sorted((int(c["m"]), float(c["median_us"])) for c in cublas or ()
-                           if c["label"] == label and c.get("median_us") is not None)
-        if reference:
-            xs, ys = zip(*reference, strict=True)
-            ax.plot(xs, ys, ":", color="gray", marker=".", label="cuBLAS")
-        ax.set_yscale("log")
-        _panel(ax, label, "best median (us)")
-    return _save(fig, plt, "Best tactic of each variant (same GPU, same run)", path)

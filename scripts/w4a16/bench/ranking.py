@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import statistics
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, fields
+from typing import Protocol
 
+from w4a16.bench.problem import JsonObject, ProblemResult, TacticResult
 from w4a16.tactics import GEMV_TACTIC, Tactic
-
-Record = Mapping[str, Any]
 
 # TensorRT-LLM's weight-only plugins take the CUDA-core GEMV for M below this, where it exists.
 GEMV_BELOW_M = 5
@@ -26,10 +26,24 @@ GEMV_BELOW_M = 5
 ABSENT_STATUSES = ("not_compiled",)
 
 
-def timed(tactics: Iterable[Record]) -> list[Record]:
+class Candidate(Protocol):
+    """A tactic as a binary lists it: a name, a status and (bench records) its place in the
+    heuristic's list."""
+
+    @property
+    def tactic(self) -> str: ...
+
+    @property
+    def status(self) -> str: ...
+
+    @property
+    def config_index(self) -> int | None: ...
+
+
+def timed(tactics: Iterable[TacticResult]) -> list[TacticResult]:
     """Tactics that produced a time, fastest first (ties: lower config index first)."""
-    ok = [t for t in tactics if t.get("status") == "ok" and t.get("median_us") is not None]
-    return sorted(ok, key=lambda t: (float(t["median_us"]), int(t["config_index"])))
+    ok = [t for t in tactics if t.timed]
+    return sorted(ok, key=lambda t: (float(t.median_us or 0.0), t.config_index or 0))
 
 
 def tile_of(tactic: str) -> str:
@@ -41,41 +55,44 @@ def tile_of(tactic: str) -> str:
         return tactic
 
 
-def trtllm_default(m: int, tactics: Iterable[Record]) -> str | None:
+def trtllm_default(m: int, tactics: Iterable[Candidate]) -> str | None:
     """The tactic TensorRT-LLM runs without profiling: the CUDA-core GEMV for M < 5 where the
     binary reports it as built, else config 0 of the heuristic's list (the lowest
     `config_index`, or the first entry). None for an empty list.
 
-    tactics: records with `tactic` (or `name`), `status` and optionally `config_index`.
+    The bench binary applies this rule itself and reports the result in its problem record
+    (`default_tactic`); this copy serves records that do not carry it.
     """
     entries = list(tactics)
     if not entries:
         return None
-
-    def name(t: Record) -> str:
-        return str(t.get("tactic", t.get("name")))
-
-    if m < GEMV_BELOW_M and any(name(t) == GEMV_TACTIC and t.get("status") not in
-                                ABSENT_STATUSES for t in entries):
+    if m < GEMV_BELOW_M and any(t.tactic == GEMV_TACTIC and t.status not in ABSENT_STATUSES
+                                for t in entries):
         return GEMV_TACTIC
-    indexed = [t for t in entries if t.get("config_index") is not None]
-    return name(min(indexed, key=lambda t: int(t["config_index"])) if indexed else entries[0])
+    indexed = [t for t in entries if t.config_index is not None]
+    return (min(indexed, key=lambda t: t.config_index or 0) if indexed else entries[0]).tactic
 
 
-def best_per_tile(tactics: Iterable[Record]) -> dict[str, Record]:
+def default_of(problem: ProblemResult) -> str | None:
+    """The default the binary reported for this problem; the rule above where the record
+    does not say (records written before the binary reported it)."""
+    return problem.default_tactic or trtllm_default(problem.problem.m, problem.tactics)
+
+
+def best_per_tile(tactics: Iterable[TacticResult]) -> dict[str, TacticResult]:
     """The fastest cluster shape of each CTA tile."""
-    out: dict[str, Record] = {}
+    out: dict[str, TacticResult] = {}
     for t in timed(tactics):
-        out.setdefault(tile_of(str(t["tactic"])), t)
+        out.setdefault(tile_of(t.tactic), t)
     return out
 
 
-def time_of(tactics: Iterable[Record], name: str | None) -> float | None:
+def time_of(tactics: Iterable[TacticResult], name: str | None) -> float | None:
     if name is None:
         return None
     for t in tactics:
-        if t.get("tactic") == name and t.get("status") == "ok":
-            return float(t["median_us"])
+        if t.tactic == name and t.status == "ok" and t.median_us is not None:
+            return float(t.median_us)
     return None
 
 
@@ -86,78 +103,127 @@ def loss(chosen_us: float | None, best_us: float | None) -> tuple[float | None, 
     return chosen_us - best_us, chosen_us / best_us - 1.0
 
 
-def audit(problem: Record) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Audit:
+    """The best tactic of one problem, and how TensorRT-LLM's default and its occupancy
+    estimate compare with it."""
+
+    best_tactic: str | None
+    best_us: float | None
+    default_tactic: str | None
+    default_us: float | None
+    default_rank: int | None
+    default_loss_us: float | None
+    default_loss: float | None
+    estimate_status: str
+    estimate_reason: str | None
+    estimate_tactic: str | None
+    estimate_us: float | None
+    estimate_loss_us: float | None
+    estimate_loss: float | None
+    tactics_timed: int
+    tactics_failed: int
+    problem: str  # the problem's name (Problem.name)
+
+    def to_json(self) -> JsonObject:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+def audit(problem: ProblemResult) -> Audit:
     """Best tactic, the default's and the estimate's time, rank and loss for one problem."""
-    tactics: Sequence[Record] = problem.get("tactics", [])
+    tactics = problem.tactics
     ranked = timed(tactics)
     best = ranked[0] if ranked else None
-    best_us = float(best["median_us"]) if best else None
-    # The binary names the default; a record without one gets the same rule applied here.
-    default = problem.get("default_tactic") or trtllm_default(int(problem.get("m", 0)), tactics)
+    best_us = float(best.median_us) if best and best.median_us is not None else None
+    default = default_of(problem)
     default_us = time_of(tactics, default)
-    names = [t["tactic"] for t in ranked]
-    estimate = problem.get("trtllm_estimate") or {}
-    estimate_name = estimate.get("tactic") if estimate.get("status") == "ok" else None
+    names = [t.tactic for t in ranked]
+    estimate = problem.record.trtllm_estimate
+    estimate_name = estimate.tactic if estimate and estimate.status == "ok" else None
     estimate_us = time_of(tactics, estimate_name)
     d_loss_us, d_loss = loss(default_us, best_us)
     e_loss_us, e_loss = loss(estimate_us, best_us)
-    return {
-        "best_tactic": best["tactic"] if best else None,
-        "best_us": best_us,
-        "default_tactic": default,
-        "default_us": default_us,
-        "default_rank": names.index(default) + 1 if default in names else None,
-        "default_loss_us": d_loss_us,
-        "default_loss": d_loss,
-        "estimate_status": estimate.get("status", "absent"),
-        "estimate_reason": estimate.get("reason"),
-        "estimate_tactic": estimate_name,
-        "estimate_us": estimate_us,
-        "estimate_loss_us": e_loss_us,
-        "estimate_loss": e_loss,
-        "tactics_timed": len(ranked),
-        "tactics_failed": sum(t.get("status") in ("error", "nonfinite") for t in tactics),
-    }
+    return Audit(
+        best_tactic=best.tactic if best else None,
+        best_us=best_us,
+        default_tactic=default,
+        default_us=default_us,
+        default_rank=names.index(default) + 1 if default in names else None,
+        default_loss_us=d_loss_us,
+        default_loss=d_loss,
+        estimate_status=estimate.status if estimate else "absent",
+        estimate_reason=estimate.reason if estimate else None,
+        estimate_tactic=estimate_name,
+        estimate_us=estimate_us,
+        estimate_loss_us=e_loss_us,
+        estimate_loss=e_loss,
+        tactics_timed=len(ranked),
+        tactics_failed=sum(t.status in ("error", "nonfinite") for t in tactics),
+        problem=problem.problem.name,
+    )
 
 
-def winners(audits: Iterable[Record]) -> Counter[str]:
+def winners(audits: Iterable[Audit]) -> Counter[str]:
     """How often each tactic was the fastest."""
-    return Counter(a["best_tactic"] for a in audits if a.get("best_tactic"))
+    return Counter(a.best_tactic for a in audits if a.best_tactic)
 
 
-def default_summary(audits: Sequence[Record]) -> dict[str, Any]:
+@dataclass(frozen=True)
+class DefaultSummary:
+    """How good TensorRT-LLM's default is over a set of problems (problems == 0: none had a
+    known loss, and the other fields are None)."""
+
+    problems: int
+    default_is_best: int | None = None
+    within_5pct: int | None = None
+    median_loss: float | None = None
+    worst_loss: float | None = None
+    worst_problem: str | None = None
+    total_loss_us: float | None = None
+
+
+def default_summary(audits: Sequence[Audit]) -> DefaultSummary:
     """How good config 0 is over a set of problems."""
-    losses = [a["default_loss"] for a in audits if a.get("default_loss") is not None]
+    with_loss = [a for a in audits if a.default_loss is not None]
+    losses = [a.default_loss for a in with_loss if a.default_loss is not None]
     if not losses:
-        return {"problems": 0}
-    worst = max((a for a in audits if a.get("default_loss") is not None),
-                key=lambda a: a["default_loss"])
-    return {
-        "problems": len(losses),
-        "default_is_best": sum(a.get("default_rank") == 1 for a in audits),
-        "within_5pct": sum(x <= 0.05 for x in losses),
-        "median_loss": statistics.median(losses),
-        "worst_loss": worst["default_loss"],
-        "worst_problem": worst.get("problem"),
-        "total_loss_us": sum(a["default_loss_us"] for a in audits
-                             if a.get("default_loss_us") is not None),
-    }
+        return DefaultSummary(problems=0)
+    worst = max(with_loss, key=lambda a: a.default_loss or 0.0)
+    return DefaultSummary(
+        problems=len(losses),
+        default_is_best=sum(a.default_rank == 1 for a in audits),
+        within_5pct=sum(x <= 0.05 for x in losses),
+        median_loss=statistics.median(losses),
+        worst_loss=worst.default_loss,
+        worst_problem=worst.problem,
+        total_loss_us=sum(a.default_loss_us for a in audits if a.default_loss_us is not None),
+    )
 
 
-def _shape(problem: Record) -> tuple[Any, ...]:
-    return problem.get("model"), problem.get("layer"), problem.get("n"), problem.get("k")
+def _shape(problem: ProblemResult) -> tuple[str | None, str | None, int, int]:
+    return problem.model, problem.layer, problem.problem.n, problem.problem.k
 
 
-def _slowdowns(problem: Record) -> dict[str, float]:
+def _slowdowns(problem: ProblemResult) -> dict[str, float]:
     """Each timed tactic's time over the problem's best ({} where nothing was timed)."""
-    ranked = timed(problem.get("tactics", []))
+    ranked = timed(problem.tactics)
     if not ranked:
         return {}
-    best = float(ranked[0]["median_us"])
-    return {str(t["tactic"]): float(t["median_us"]) / best for t in ranked}
+    best = float(ranked[0].median_us or 0.0)
+    return {t.tactic: float(t.median_us or 0.0) / best for t in ranked}
 
 
-def held_out_picks(problems: Sequence[Record]) -> list[dict[str, Any] | None]:
+@dataclass(frozen=True)
+class TablePick:
+    """A static (M, dtype) table's pick for one problem, learned without that problem."""
+
+    tactic: str
+    trained_on: int  # how many other shapes the entry was learned from
+    loss_us: float | None
+    loss: float | None
+
+
+def held_out_picks(problems: Sequence[ProblemResult]) -> list[TablePick | None]:
     """What a static M-bucket table would pick for each problem, learned without it.
 
     This prices the heuristic candidate of the decode issue without a GPU: a table keyed by
@@ -168,12 +234,12 @@ def held_out_picks(problems: Sequence[Record]) -> list[dict[str, Any] | None]:
     None where no other shape at that M and dtype was timed.
     """
     slowdowns = [_slowdowns(p) for p in problems]
-    groups: dict[tuple[Any, Any], list[int]] = {}
+    groups: dict[tuple[int, str], list[int]] = {}
     for i, p in enumerate(problems):
-        groups.setdefault((p.get("m"), p.get("dtype")), []).append(i)
-    out: list[dict[str, Any] | None] = []
+        groups.setdefault((p.problem.m, p.problem.dtype), []).append(i)
+    out: list[TablePick | None] = []
     for p in problems:
-        trained = [slowdowns[j] for j in groups[(p.get("m"), p.get("dtype"))]
+        trained = [slowdowns[j] for j in groups[(p.problem.m, p.problem.dtype)]
                    if slowdowns[j] and _shape(problems[j]) != _shape(p)]
         common = set.intersection(*(set(s) for s in trained)) if trained else set()
         if not common:
@@ -181,9 +247,8 @@ def held_out_picks(problems: Sequence[Record]) -> list[dict[str, Any] | None]:
             continue
         pick = min(common, key=lambda name: (
             statistics.geometric_mean([s[name] for s in trained]), name))
-        ranked = timed(p.get("tactics", []))
-        best_us = float(ranked[0]["median_us"]) if ranked else None
-        loss_us, frac = loss(time_of(p.get("tactics", []), pick), best_us)
-        out.append({"tactic": pick, "trained_on": len(trained), "loss_us": loss_us,
-                    "loss": frac})
+        ranked = timed(p.tactics)
+        best_us = float(ranked[0].median_us or 0.0) if ranked else None
+        loss_us, frac = loss(time_of(p.tactics, pick), best_us)
+        out.append(TablePick(tactic=pick, trained_on=len(trained), loss_us=loss_us, loss=frac))
     return out

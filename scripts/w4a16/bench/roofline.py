@@ -1,36 +1,16 @@
 """The time floor of a GEMM on this machine: max(bytes / copy bandwidth, flops / matmul rate).
 
 Both rates are measured at the start of a run (torch_baselines.measure_machine), so the floor
-is what this GPU demonstrably does, not a datasheet number. Bytes count every operand once:
-a kernel cannot do better than reading its inputs and writing its output a single time.
+is what this GPU demonstrably does, not a datasheet number. The bytes and flops are the
+problem's own (problem.Problem): every operand counted once, since a kernel cannot do better
+than reading its inputs and writing its output a single time.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-ACT_BYTES = 2  # fp16 and bf16
-
-
-def w4a16_bytes(m: int, n: int, k: int, group: int, quant: str = "scale_only") -> int:
-    """int4 weights (N*K/2) + scales (K/g*N*2) [+ zeros] + A (M*K*2) + out (M*N*2)."""
-    groups = (k // group) * n
-    side = groups * ACT_BYTES * (2 if quant == "scale_zeros" else 1)
-    return n * k // 2 + side + m * k * ACT_BYTES + m * n * ACT_BYTES
-
-
-def dense_bytes(m: int, n: int, k: int) -> int:
-    """fp16/bf16 weights (N*K*2) + A + out: what cuBLAS must move."""
-    return (n * k + m * k + m * n) * ACT_BYTES
-
-
-def int4pack_bytes(m: int, n: int, k: int, group: int) -> int:
-    """torch's int4 packing: int4 weights plus a (scale, zero) pair per group, A and out."""
-    return w4a16_bytes(m, n, k, group, quant="scale_zeros")
-
-
-def gemm_flops(m: int, n: int, k: int) -> int:
-    return 2 * m * n * k
+from w4a16.bench.problem import JsonObject, numbers_of, opt_int, opt_number
 
 
 @dataclass(frozen=True)
@@ -65,3 +45,46 @@ def fraction_of_floor(floor_us: float, measured_us: float | None) -> float | Non
     if measured_us is None or measured_us <= 0:
         return None
     return floor_us / measured_us
+
+
+@dataclass(frozen=True)
+class Machine:
+    """This GPU's two roofline slopes as measured: a device-to-device copy (bytes read +
+    written per second) and a dense matmul per dtype (flop/s), with what was timed."""
+
+    copy_bytes: int
+    copy_median_us: float
+    copy_bandwidth_bytes_per_s: float
+    matmul_size: int
+    matmul_median_us: dict[str, float]
+    matmul_flops_per_s: dict[str, float]
+
+    def rate(self, dtype: str) -> float:
+        return self.matmul_flops_per_s[dtype]
+
+    def floor(self, nbytes: float, flops: float, dtype: str) -> Floor:
+        """The floor of moving `nbytes` and computing `flops` in `dtype` on this machine."""
+        return floor(nbytes, flops, float(self.copy_bandwidth_bytes_per_s),
+                     float(self.rate(dtype)))
+
+    def to_json(self) -> JsonObject:
+        return {"copy_bytes": self.copy_bytes, "copy_median_us": self.copy_median_us,
+                "copy_bandwidth_bytes_per_s": self.copy_bandwidth_bytes_per_s,
+                "matmul_size": self.matmul_size,
+                "matmul_median_us": dict(self.matmul_median_us),
+                "matmul_flops_per_s": dict(self.matmul_flops_per_s)}
+
+    @classmethod
+    def from_json(cls, obj: JsonObject) -> Machine:
+        def number(key: str) -> float:
+            value = opt_number(obj, key)
+            if value is None:
+                raise ValueError(f"machine has no number {key!r}")
+            return value
+
+        return cls(copy_bytes=opt_int(obj, "copy_bytes") or 0,
+                   copy_median_us=number("copy_median_us"),
+                   copy_bandwidth_bytes_per_s=number("copy_bandwidth_bytes_per_s"),
+                   matmul_size=opt_int(obj, "matmul_size") or 0,
+                   matmul_median_us=numbers_of(obj.get("matmul_median_us") or {}),
+                   matmul_flops_per_s=numbers_of(obj["matmul_flops_per_s"]))

@@ -1,4 +1,4 @@
-"""The timing plan and statistics shared by the bench binary and the torch baselines.
+"""The sampling settings and statistics shared by the bench binary and the torch baselines.
 
 The same rules as cpp_tests/w4a16_sm90_bench.cu, so cuBLAS and the W4A16 tactics are
 measured alike: C operand copies whose total exceeds l2_factor x L2 (every launch reads
@@ -12,9 +12,11 @@ import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
+from w4a16.bench.problem import Timing
+
 
 @dataclass(frozen=True)
-class Plan:
+class Sampling:
     """How to sample one kernel (defaults match the bench binary's)."""
 
     budget_ms: float = 15.0
@@ -43,25 +45,25 @@ def copies_for(set_bytes: int, l2_bytes: int, l2_factor: float) -> int:
     return int(l2_factor * l2_bytes / set_bytes) + 1
 
 
-def launches_per_sample(launch_us: float, copies: int, plan: Plan) -> int:
+def launches_per_sample(launch_us: float, copies: int, sampling: Sampling) -> int:
     """About sample_us of launches, at most max_launches, rounded up to whole rounds."""
-    want = math.floor(plan.sample_us / max(launch_us, 0.1) + 0.5)  # C++ lround, not banker's
-    want = min(max(want, 1), plan.max_launches)
+    want = math.floor(sampling.sample_us / max(launch_us, 0.1) + 0.5)  # C++ lround, not banker's
+    want = min(max(want, 1), sampling.max_launches)
     return copies * max(1, math.ceil(want / copies))
 
 
-def sample_count(sample_us: float, plan: Plan) -> int:
+def sample_count(sample_us: float, sampling: Sampling) -> int:
     """As many samples as fit the budget, within [min_samples, max_samples]."""
-    fit = plan.budget_ms * 1e3 / max(sample_us, 1e-3)
-    return int(min(max(fit, plan.min_samples), plan.max_samples))
+    fit = sampling.budget_ms * 1e3 / max(sample_us, 1e-3)
+    return int(min(max(fit, sampling.min_samples), sampling.max_samples))
 
 
-def summarize(per_launch_us: Sequence[float]) -> dict[str, float | int]:
+def summarize(per_launch_us: Sequence[float]) -> Timing:
     """Median, min, 90th percentile (nearest rank) and mean of per-launch times."""
     if not per_launch_us:
         raise ValueError("no samples")
     v = sorted(per_launch_us)
     n = len(v)
     median = v[n // 2] if n % 2 else 0.5 * (v[n // 2 - 1] + v[n // 2])
-    return {"median_us": median, "min_us": v[0], "p90_us": v[math.ceil(0.9 * n) - 1],
-            "mean_us": sum(v) / n, "samples": n}
+    return Timing(median_us=median, min_us=v[0], p90_us=v[math.ceil(0.9 * n) - 1],
+                  mean_us=sum(v) / n, samples=n)

@@ -1,16 +1,18 @@
 """The GPU measurements made with torch: this machine's roofline, cuBLAS, torch's int4 matmul.
 
-Baselines are timed by the same plan as the bench binary (timing.py): operand copies beyond
-2x L2, CUDA graphs of L launches over the copies, samples queued behind a spinning kernel,
+Baselines are timed with the bench binary's sampling settings (timing.py): operand copies
+beyond 2x L2, CUDA graphs of L launches over the copies, samples queued behind a spinning kernel,
 per-launch median/min/p90. torch is imported only here, and only when a sweep runs.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from w4a16.bench import roofline, timing
+from w4a16.bench.problem import Baseline, Problem
 from w4a16.errors import UserError
 
 # torch.cuda._sleep spins for a number of GPU cycles; H100 clocks run near 2 GHz.
@@ -67,22 +69,22 @@ def _capture(torch: Any, launch: Callable[[int], Any], copies: int, launches: in
 
 
 def time_launches(torch: Any, launch: Callable[[int], Any], copies: int,
-                  plan: timing.Plan) -> dict[str, Any]:
+                  sampling: timing.Sampling) -> Baseline:
     """Time launch(copy) as the bench binary times a tactic; per-launch statistics."""
     for c in range(copies):  # eager warm-up: cuBLAS handles, workspaces, heuristics
         launch(c)
     torch.cuda.synchronize()
     graph = _capture(torch, launch, copies, copies)
     launch_us = min(_queued(torch, graph.replay, 2)) * 1e3 / copies
-    launches = timing.launches_per_sample(launch_us, copies, plan)
+    launches = timing.launches_per_sample(launch_us, copies, sampling)
     if launches != copies:
         graph = _capture(torch, launch, copies, launches)
-    if plan.warmup:
-        _queued(torch, graph.replay, plan.warmup)
-    reps = timing.sample_count(launch_us * launches, plan)
+    if sampling.warmup:
+        _queued(torch, graph.replay, sampling.warmup)
+    reps = timing.sample_count(launch_us * launches, sampling)
     ms = _queued(torch, graph.replay, reps)
     stats = timing.summarize([x * 1e3 / launches for x in ms])
-    return {"status": "ok", **stats, "launches_per_sample": launches, "copies": copies}
+    return Baseline("ok", timing=replace(stats, launches_per_sample=launches, copies=copies))
 
 
 def _uniform(torch: Any, shape: tuple[int, ...], low: float, high: float, dtype: Any,
@@ -94,7 +96,9 @@ def _uniform(torch: Any, shape: tuple[int, ...], low: float, high: float, dtype:
 def _median_us(torch: Any, enqueue: Callable[[], Any], reps: int) -> float:
     for _ in range(3):
         enqueue()
-    return float(timing.summarize([x * 1e3 for x in _queued(torch, enqueue, reps)])["median_us"])
+    median = timing.summarize([x * 1e3 for x in _queued(torch, enqueue, reps)]).median_us
+    assert median is not None
+    return float(median)
 
 
 def _copy_us(torch: Any, reps: int) -> float:
@@ -112,20 +116,20 @@ def _matmul_us(torch: Any, dtype: str, reps: int) -> float:
     return _median_us(torch, lambda: torch.mm(a, b, out=c), reps)
 
 
-def measure_machine(torch: Any, reps: int = 20) -> dict[str, Any]:
+def measure_machine(torch: Any, reps: int = 20) -> roofline.Machine:
     """Copy bandwidth (a 1 GiB device-to-device copy, bytes read + written) and the dense
     matmul rate (8192^3) per dtype: the two slopes of this machine's roofline."""
     copy_us = _copy_us(torch, reps)
     matmul_us = {name: _matmul_us(torch, name, reps) for name in ("fp16", "bf16")}
     torch.cuda.empty_cache()
-    return {
-        "copy_bytes": COPY_BYTES,
-        "copy_median_us": copy_us,
-        "copy_bandwidth_bytes_per_s": 2 * COPY_BYTES / (copy_us * 1e-6),
-        "matmul_size": MATMUL_SIZE,
-        "matmul_median_us": matmul_us,
-        "matmul_flops_per_s": {k: 2 * MATMUL_SIZE**3 / (v * 1e-6) for k, v in matmul_us.items()},
-    }
+    return roofline.Machine(
+        copy_bytes=COPY_BYTES,
+        copy_median_us=copy_us,
+        copy_bandwidth_bytes_per_s=2 * COPY_BYTES / (copy_us * 1e-6),
+        matmul_size=MATMUL_SIZE,
+        matmul_median_us=matmul_us,
+        matmul_flops_per_s={k: 2 * MATMUL_SIZE**3 / (v * 1e-6) for k, v in matmul_us.items()},
+    )
 
 
 def _first_line(exc: BaseException) -> str:
@@ -133,13 +137,15 @@ def _first_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text[0][:300] if text else ''}"
 
 
-def time_cublas(torch: Any, m: int, n: int, k: int, dtype: str, l2: int, plan: timing.Plan,
-                seed: int = 1234) -> dict[str, Any]:
-    """torch.mm(A[M,K], W[N,K].T) in fp16/bf16 (cuBLAS), the layout of nn.Linear."""
+def time_cublas(torch: Any, problem: Problem, l2: int, sampling: timing.Sampling,
+                seed: int = 1234) -> Baseline:
+    """torch.mm(A[M,K], W[N,K].T) in the problem's dtype (cuBLAS), the layout of nn.Linear;
+    l2: the L2 size in bytes, which the operand copies exceed."""
+    m, n, k = problem.m, problem.n, problem.k
     try:
-        dt = _dtype(torch, dtype)
+        dt = _dtype(torch, problem.dtype)
         gen = torch.Generator(device="cuda").manual_seed(seed)
-        copies = timing.copies_for(roofline.dense_bytes(m, n, k), l2, plan.l2_factor)
+        copies = timing.copies_for(problem.dense_bytes, l2, sampling.l2_factor)
         w0 = _uniform(torch, (n, k), -1 / 64, 1 / 64, dt, gen)
         a0 = _uniform(torch, (m, k), -1, 1, dt, gen)
         ws = [w0] + [w0.clone() for _ in range(copies - 1)]
@@ -151,21 +157,23 @@ def time_cublas(torch: Any, m: int, n: int, k: int, dtype: str, l2: int, plan: t
 
         launch(0)
         if not bool(torch.isfinite(outs[0]).all()):
-            return {"status": "nonfinite", "reason": "cuBLAS output has NaN/Inf"}
-        return time_launches(torch, launch, copies, plan)
+            return Baseline("nonfinite", reason="cuBLAS output has NaN/Inf")
+        return time_launches(torch, launch, copies, sampling)
     except Exception as exc:  # recorded; the sweep goes on
-        return {"status": "error", "reason": _first_line(exc)}
+        return Baseline("error", reason=_first_line(exc))
 
 
-def time_int4pack(torch: Any, m: int, n: int, k: int, group: int, dtype: str, l2: int,
-                  plan: timing.Plan, seed: int = 1234) -> dict[str, Any]:
-    """torch's own int4 weight-only matmul (_weight_int4pack_mm on its own packing), where
-    this torch has it for this dtype; otherwise 'unavailable' with the reason."""
+def time_int4pack(torch: Any, problem: Problem, l2: int, sampling: timing.Sampling,
+                  seed: int = 1234) -> Baseline:
+    """torch's own int4 weight-only matmul (_weight_int4pack_mm on its own packing, the
+    problem's group size), where this torch has it for this dtype; otherwise 'unavailable'
+    with the reason."""
+    m, n, k, group = problem.m, problem.n, problem.k, problem.group
     try:
         ops = torch.ops.aten
-        dt = _dtype(torch, dtype)
+        dt = _dtype(torch, problem.dtype)
         gen = torch.Generator(device="cuda").manual_seed(seed)
-        copies = timing.copies_for(roofline.int4pack_bytes(m, n, k, group), l2, plan.l2_factor)
+        copies = timing.copies_for(problem.int4pack_bytes, l2, sampling.l2_factor)
         raw = torch.randint(0, 256, (n, k // 2), dtype=torch.uint8, device="cuda", generator=gen)
         packed0 = ops._convert_weight_to_int4pack(raw, INNER_K_TILES)
         sz0 = torch.empty((k // group, n, 2), dtype=dt, device="cuda")
@@ -180,7 +188,7 @@ def time_int4pack(torch: Any, m: int, n: int, k: int, group: int, dtype: str, l2
             return ops._weight_int4pack_mm(As[i], packed[i], group, szs[i])
 
         if not bool(torch.isfinite(launch(0)).all()):
-            return {"status": "nonfinite", "reason": "_weight_int4pack_mm output has NaN/Inf"}
-        return time_launches(torch, launch, copies, plan)
+            return Baseline("nonfinite", reason="_weight_int4pack_mm output has NaN/Inf")
+        return time_launches(torch, launch, copies, sampling)
     except Exception as exc:  # recorded; the sweep goes on
-        return {"status": "unavailable", "reason": _first_line(exc)}
+        return Baseline("unavailable", reason=_first_line(exc))

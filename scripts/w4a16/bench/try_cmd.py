@@ -18,14 +18,15 @@ import secrets
 import sys
 import tempfile
 from collections.abc import Sequence
+from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any
 
 from w4a16 import gpu, paths
 from w4a16.argtypes import positive
 from w4a16.bench import binary, ranking, shapes
-from w4a16.bench.timing import Plan
-from w4a16.casefiles import Case, CaseResult, CaseSpec, random_case, run_case, write_case
+from w4a16.bench.problem import JsonObject, Problem, ProblemRecord, TacticRecord, TacticResult
+from w4a16.bench.timing import Sampling
+from w4a16.casefiles import Case, CaseFileResult, CaseSpec, random_case, run_case, write_case
 from w4a16.cli import run_guarded
 from w4a16.errors import UserError
 from w4a16.reference import CheckResult, Reference, check_output
@@ -72,7 +73,7 @@ def _spec(args: argparse.Namespace) -> CaseSpec:
 
 def _binaries(args: argparse.Namespace) -> tuple[Path, Path]:
     test = args.binary or paths.default_binary()
-    bench = args.bench_binary or binary.default_binary()
+    bench = args.bench_binary or binary.default_bench_binary()
     for path, flag in ((test, "--binary"), (bench, "--bench-binary")):
         if not Path(path).is_file():
             raise UserError(f"{path} not found: build it with `w4a16 build --no-run` or pass "
@@ -92,16 +93,18 @@ def _torch_device() -> str:
 
 
 def _time(bench: Path, spec: CaseSpec, seed: int, budget_ms: float,
-          workdir: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """The bench binary's problem record and tactic records for this one shape."""
-    cmd = binary.command(bench, shapes.custom_shape(spec.n, spec.k), (spec.m,), spec.dtype,
-                         spec.group_size, spec.quant_op, Plan(budget_ms=budget_ms), "all", seed)
+          workdir: Path) -> tuple[ProblemRecord | None, list[TacticResult]]:
+    """The bench binary's problem record and tactic results for this one problem."""
+    problem = Problem(shapes.custom_shape(spec.n, spec.k).label, spec.m, spec.n, spec.k,
+                      spec.dtype, spec.group_size, spec.quant_op)
+    cmd = binary.command(bench, [problem],
+                         binary.RunOptions(sampling=Sampling(budget_ms=budget_ms), seed=seed))
     records = binary.run(cmd, workdir / "bench_binary.log", lambda record: None)
-    problem = next((r for r in records if r["record"] == "problem"), {})
-    return problem, [r for r in records if r["record"] == "tactic"]
+    record = next((r for r in records if isinstance(r, ProblemRecord)), None)
+    return record, [r.result for r in records if isinstance(r, TacticRecord)]
 
 
-def _checks(case: Case, result: CaseResult, device: str) -> dict[str, CheckResult]:
+def _checks(case: Case, result: CaseFileResult, device: str) -> dict[str, CheckResult]:
     """Each tactic's output judged with the error model of its accumulation; the reference
     is computed once per accumulation (fp32 for every CUTLASS tactic, chains for the GEMV)."""
     refs: dict[str, Reference] = {}
@@ -122,62 +125,129 @@ def _verdict(status: str, check: CheckResult | None) -> str:
     return status.replace("_", " ")
 
 
-def rows_of(result: CaseResult, checks: dict[str, CheckResult],
-            timings: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+@dataclass
+class TryRow:
+    """One tactic as `try` reports it: the case mode's verdict and the bench binary's time;
+    `default`, `best` and `vs_best` are filled in by `summarize`."""
+
+    config_index: int
+    tactic: str
+    status: str  # the test binary's (case mode) status
+    check: str
+    message: str
+    rel_error: float | None
+    rel_bound: float | None
+    max_violation: float | None
+    nan_count: int | None
+    time_status: str  # the bench binary's status
+    time_message: str
+    median_us: float | None
+    min_us: float | None
+    samples: int | None
+    default: bool = False
+    best: bool = False
+    vs_best: float | None = None
+
+    def to_json(self) -> JsonObject:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+def rows_of(result: CaseFileResult, checks: dict[str, CheckResult],
+            timings: Sequence[TacticResult]) -> list[TryRow]:
     """One row per tactic either binary reported, in the heuristic's order."""
-    by_name = {str(t["tactic"]): t for t in timings}
+    by_name = {t.tactic: t for t in timings}
     names = list(dict.fromkeys([t.name for t in result.tactics] + list(by_name)))
     rows = []
     for position, name in enumerate(names):
         case = result.get(name)
-        timed = by_name.get(name, {})
+        timed = by_name.get(name)
         check = checks.get(name)
         status = case.status if case else "not_compiled"
-        row: dict[str, Any] = {
-            "config_index": int(timed.get("config_index", position)),
-            "tactic": name,
-            "status": status,
-            "check": _verdict(status, check),
-            "message": case.message if case else "not in the test binary",
-            "rel_error": check.rel_error if check else None,
-            "rel_bound": check.rel_bound if check else None,
-            "max_violation": check.max_violation if check else None,
-            "nan_count": check.nan_count if check else None,
-            "time_status": timed.get("status", "absent"),
-            "time_message": timed.get("message", "not in the bench binary" if not timed else ""),
-            "median_us": timed.get("median_us") if timed.get("status") == "ok" else None,
-            "min_us": timed.get("min_us") if timed.get("status") == "ok" else None,
-            "samples": timed.get("samples"),
-        }
-        rows.append(row)
-    return sorted(rows, key=lambda r: r["config_index"])
+        ok = timed is not None and timed.status == "ok"
+        rows.append(TryRow(
+            config_index=(timed.config_index if timed and timed.config_index is not None
+                          else position),
+            tactic=name,
+            status=status,
+            check=_verdict(status, check),
+            message=case.message if case else "not in the test binary",
+            rel_error=check.rel_error if check else None,
+            rel_bound=check.rel_bound if check else None,
+            max_violation=check.max_violation if check else None,
+            nan_count=check.nan_count if check else None,
+            time_status=timed.status if timed else "absent",
+            time_message=(timed.message or "") if timed else "not in the bench binary",
+            median_us=timed.timing.median_us if ok and timed else None,
+            min_us=timed.timing.min_us if ok and timed else None,
+            samples=timed.timing.samples if timed else None,
+        ))
+    return sorted(rows, key=lambda r: r.config_index)
 
 
-def summarize(m: int, rows: list[dict[str, Any]]) -> dict[str, Any]:
+@dataclass(frozen=True)
+class TrySummary:
     """The default, the fastest, and the verdict over every compiled tactic."""
-    default = ranking.trtllm_default(m, rows)
-    ranked = ranking.timed({**r, "status": r["time_status"]} for r in rows)
+
+    default_tactic: str | None
+    default_us: float | None
+    best_tactic: str | None
+    best_us: float | None
+    default_loss_us: float | None
+    default_loss: float | None
+    compiled: int
+    passed: int
+    failed: list[str]
+
+    def to_json(self) -> JsonObject:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+def summarize(m: int, rows: list[TryRow], timings: Sequence[TacticResult],
+              binary_default: str | None = None) -> TrySummary:
+    """The default (as the bench binary reported it; the rule where it did not), the fastest,
+    and the verdict over every compiled tactic; marks the rows."""
+    default = binary_default or ranking.trtllm_default(m, rows)
+    ranked = ranking.timed(timings)
     best = ranked[0] if ranked else None
-    by_name = {r["tactic"]: r for r in rows}
-    default_us = by_name[default]["median_us"] if default in by_name else None
-    best_us = best["median_us"] if best else None
+    by_name = {r.tactic: r for r in rows}
+    default_us = by_name[default].median_us if default in by_name else None
+    best_us = by_name[best.tactic].median_us if best and best.tactic in by_name else None
     loss_us, loss = ranking.loss(default_us, best_us)
     for r in rows:
-        r["default"] = r["tactic"] == default
-        r["best"] = best is not None and r["tactic"] == best["tactic"]
-        r["vs_best"] = r["median_us"] / best_us if r["median_us"] and best_us else None
-    compiled = [r for r in rows if r["status"] != "not_compiled"]
-    return {
-        "default_tactic": default, "default_us": default_us,
-        "best_tactic": best["tactic"] if best else None, "best_us": best_us,
-        "default_loss_us": loss_us, "default_loss": loss,
-        "compiled": len(compiled), "passed": sum(r["check"] == "pass" for r in compiled),
-        "failed": [r["tactic"] for r in compiled if r["check"] != "pass"],
-    }
+        r.default = r.tactic == default
+        r.best = best is not None and r.tactic == best.tactic
+        r.vs_best = r.median_us / best_us if r.median_us and best_us else None
+    compiled = [r for r in rows if r.status != "not_compiled"]
+    return TrySummary(
+        default_tactic=default, default_us=default_us,
+        best_tactic=best.tactic if best else None, best_us=best_us,
+        default_loss_us=loss_us, default_loss=loss,
+        compiled=len(compiled), passed=sum(r.check == "pass" for r in compiled),
+        failed=[r.tactic for r in compiled if r.check != "pass"],
+    )
 
 
-def run_try(args: argparse.Namespace) -> dict[str, Any]:
-    """Everything `try` prints, as one document."""
+@dataclass(frozen=True)
+class TryResult:
+    """Everything `try` prints (`--json` writes `to_json()`)."""
+
+    problem: JsonObject  # m, n, k, group, dtype, quant_op, seed
+    device: str | None
+    binaries: dict[str, str]
+    reference_device: str
+    summary: TrySummary
+    bench_default_tactic: str | None
+    tactics: list[TryRow]
+
+    def to_json(self) -> JsonObject:
+        return {"tool": "w4a16 try", "problem": self.problem, "device": self.device,
+                "binaries": dict(self.binaries), "reference_device": self.reference_device,
+                **self.summary.to_json(), "bench_default_tactic": self.bench_default_tactic,
+                "tactics": [r.to_json() for r in self.tactics]}
+
+
+def run_try(args: argparse.Namespace) -> TryResult:
+    """Everything `try` prints."""
     spec = _spec(args)
     test_binary, bench_binary = _binaries(args)
     why = gpu.sm90_reason()
@@ -189,23 +259,20 @@ def run_try(args: argparse.Namespace) -> dict[str, Any]:
         work = Path(tmp)
         case = random_case(spec, seed)
         result = run_case(test_binary, write_case(work / "case", case))
-        problem, timings = _time(bench_binary, spec, seed, args.budget_ms, work)
+        record, timings = _time(bench_binary, spec, seed, args.budget_ms, work)
         checks = _checks(case, result, device)
     rows = rows_of(result, checks, timings)
-    summary = summarize(spec.m, rows)
-    binary_default = problem.get("default_tactic")
-    return {
-        "tool": "w4a16 try",
-        "problem": {"m": spec.m, "n": spec.n, "k": spec.k, "group": spec.group_size,
-                    "dtype": spec.dtype, "quant_op": spec.quant_op, "seed": seed},
-        "device": result.device,
-        "binaries": {"test": str(test_binary), "bench": str(bench_binary)},
-        "reference_device": device,
-        **summary,
-        # The bench binary applies the same rule; a difference means one of them is stale.
-        "bench_default_tactic": binary_default,
-        "tactics": rows,
-    }
+    binary_default = record.default_tactic if record else None
+    return TryResult(
+        problem={"m": spec.m, "n": spec.n, "k": spec.k, "group": spec.group_size,
+                 "dtype": spec.dtype, "quant_op": spec.quant_op, "seed": seed},
+        device=result.device,
+        binaries={"test": str(test_binary), "bench": str(bench_binary)},
+        reference_device=device,
+        summary=summarize(spec.m, rows, timings, binary_default),
+        bench_default_tactic=binary_default,
+        tactics=rows,
+    )
 
 
 # ---- the table --------------------------------------------------------------------------
@@ -214,24 +281,24 @@ def _num(x: float | None, fmt: str) -> str:
     return "-" if x is None else format(x, fmt)
 
 
-def table(doc: dict[str, Any]) -> str:
+def table(doc: TryResult) -> str:
     """The short aligned table: compiled tactics only, in the heuristic's order."""
-    p = doc["problem"]
+    p, summary = doc.problem, doc.summary
     lines = [f"w4a16 try: M={p['m']} N={p['n']} K={p['k']} {p['dtype']} group {p['group']} "
-             f"{p['quant_op']} seed {p['seed']} on {doc['device'] or '?'}", ""]
+             f"{p['quant_op']} seed {p['seed']} on {doc.device or '?'}", ""]
     header = ("cfg", "tactic", "time us", "vs best", "rel err", "bound", "elem/bound", "check",
               "")
     body = []
-    for r in doc["tactics"]:
-        if r["status"] == "not_compiled":
+    for r in doc.tactics:
+        if r.status == "not_compiled":
             continue
-        time_text = (_num(r["median_us"], ".2f") if r["median_us"] is not None
-                     else r["time_status"].replace("_", " "))
-        marks = [m for m, on in (("default", r["default"]), ("best", r["best"])) if on]
-        vs_best = "-" if r["vs_best"] is None else f"{r['vs_best']:.2f}x"
-        body.append((str(r["config_index"]), r["tactic"], time_text, vs_best,
-                     _num(r["rel_error"], ".2e"), _num(r["rel_bound"], ".2e"),
-                     _num(r["max_violation"], ".2f"), r["check"], " ".join(marks)))
+        time_text = (_num(r.median_us, ".2f") if r.median_us is not None
+                     else r.time_status.replace("_", " "))
+        marks = [m for m, on in (("default", r.default), ("best", r.best)) if on]
+        vs_best = "-" if r.vs_best is None else f"{r.vs_best:.2f}x"
+        body.append((str(r.config_index), r.tactic, time_text, vs_best,
+                     _num(r.rel_error, ".2e"), _num(r.rel_bound, ".2e"),
+                     _num(r.max_violation, ".2f"), r.check, " ".join(marks)))
     right = {0, 2, 3, 4, 5, 6}
     widths = [max(len(row[i]) for row in [header, *body]) for i in range(len(header))]
     for row in [header, *body]:
@@ -240,20 +307,20 @@ def table(doc: dict[str, Any]) -> str:
         lines.append("  ".join(cells).rstrip())
     lines += ["", "rel err = ||out - ref|| / ||ref|| (passes up to bound); elem/bound = the worst "
               "element's error over its own bound (passes up to 1); time = median per launch"]
-    if doc["default_tactic"]:
-        loss = doc["default_loss"]
+    if summary.default_tactic:
+        loss = summary.default_loss
         if loss is None:
             verdict = ", not timed"
-        elif doc["default_tactic"] == doc["best_tactic"]:
+        elif summary.default_tactic == summary.best_tactic:
             verdict = ", the fastest"
         else:
-            verdict = (f", {100 * loss:.0f}% slower than the best {doc['best_tactic']} "
-                       f"({doc['best_us']:.2f} us)")
-        lines.append(f"TensorRT-LLM's default: {doc['default_tactic']} "
-                     f"({_num(doc['default_us'], '.2f')} us){verdict}")
-    skipped = [r for r in doc["tactics"] if r["status"] == "not_compiled"]
-    lines.append(f"{doc['passed']} of {doc['compiled']} compiled tactics pass the error model"
-                 + (f"; failed: {', '.join(doc['failed'])}" if doc["failed"] else "")
+            verdict = (f", {100 * loss:.0f}% slower than the best {summary.best_tactic} "
+                       f"({_num(summary.best_us, '.2f')} us)")
+        lines.append(f"TensorRT-LLM's default: {summary.default_tactic} "
+                     f"({_num(summary.default_us, '.2f')} us){verdict}")
+    skipped = [r for r in doc.tactics if r.status == "not_compiled"]
+    lines.append(f"{summary.passed} of {summary.compiled} compiled tactics pass the error model"
+                 + (f"; failed: {', '.join(summary.failed)}" if summary.failed else "")
                  + (f"; {len(skipped)} not compiled or not applicable (--json lists them)"
                     if skipped else ""))
     lines.append(f"same inputs again: --seed {p['seed']}")
@@ -262,15 +329,12 @@ def table(doc: dict[str, Any]) -> str:
 
 def _cmd_try(args: argparse.Namespace) -> int:
     doc = run_try(args)
-    if doc["compiled"] == 0:
-        why = next((r["message"] for r in doc["tactics"] if r["message"]), "")
+    if doc.summary.compiled == 0:
+        why = next((r.message for r in doc.tactics if r.message), "")
         raise UserError("no tactic of the test binary runs this problem" +
                         (f" (first: {why})" if why else ""))
-    if doc["bench_default_tactic"] and doc["bench_default_tactic"] != doc["default_tactic"]:
-        print(f"warning: the bench binary names {doc['bench_default_tactic']} as TensorRT-LLM's "
-              f"default, this tool {doc['default_tactic']}", file=sys.stderr)
-    print(json.dumps(doc, indent=1) if args.json else table(doc), flush=True)
-    return 0 if not doc["failed"] else 1
+    print(json.dumps(doc.to_json(), indent=1) if args.json else table(doc), flush=True)
+    return 0 if not doc.summary.failed else 1
 
 
 def add_command(subparsers: argparse._SubParsersAction) -> None:
