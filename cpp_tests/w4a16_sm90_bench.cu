@@ -18,10 +18,10 @@
 //   values do not change the traffic or the instructions a kernel executes.
 // * Before timing, each tactic runs once into a poisoned output (0xFFFF, NaN) and the output is
 //   checked on the device: every element must be finite.
+// The timing code is in w4a16_bench_timing.h, shared with the peer benches (cpp_tests/peers/).
 #include <cuda_runtime_api.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -32,6 +32,7 @@
 #include <string>
 #include <vector>
 
+#include "w4a16_bench_timing.h"
 #include "w4a16_cuda_util.h"
 #include "w4a16_gemm_adapter.h"
 #include "w4a16_host_ref.h"
@@ -62,16 +63,7 @@ problem:
 
 timing:
   --tactics all|NAME,...  time only these tactics (names as --list prints; default all)
-  --budget-ms X        time spent sampling one tactic on one problem (default 15)
-  --min-samples N      at least this many samples, whatever the budget (default 5)
-  --max-samples N      at most this many samples (default 100)
-  --sample-us X        aim for samples (graph replays) of about this long (default 500)
-  --max-launches N     most launches in one graph, unless the copies need more (default 32)
-  --warmup N           untimed replays before sampling (default 2)
-  --l2-factor F        operand copies exceed F times the L2 size (default 2)
-  --seed S             random seed of the inputs (default 1234)
-
-output:
+)" W4A16_TIMING_USAGE R"(output:
   --out FILE           write the JSON lines here instead of stdout
   --list               print the candidate list and what this build compiled, then exit
   --help               this text
@@ -79,43 +71,14 @@ Progress goes to stderr. Exit status: 0 done, 2 bad arguments or no usable SM90 
 3 a CUDA error that left the device unusable.
 )";
 
-struct Options {
+struct Options : TimingOptions {
   int n = 0, k = 0, group = 128;
   std::vector<int> ms;
   Act act = Act::kFp16;
   Quant quant = Quant::kScaleOnly;
   std::string label, tactics = "all", out;
-  double budget_ms = 15, sample_us = 500, l2_factor = 2;
-  int min_samples = 5, max_samples = 100, max_launches = 32, warmup = 2;
-  unsigned long long seed = 1234;
   bool list = false, help = false;
 };
-
-int to_int(std::string const& flag, std::string const& v) {
-  size_t used = 0;
-  int x = 0;
-  try {
-    x = std::stoi(v, &used);
-  } catch (std::exception const&) {
-    used = 0;
-  }
-  if (used != v.size() || v.empty())
-    throw std::invalid_argument(flag + " expects an integer, got '" + v + "'");
-  return x;
-}
-
-double to_double(std::string const& flag, std::string const& v) {
-  size_t used = 0;
-  double x = 0;
-  try {
-    x = std::stod(v, &used);
-  } catch (std::exception const&) {
-    used = 0;
-  }
-  if (used != v.size() || v.empty() || !(x > 0))
-    throw std::invalid_argument(flag + " expects a positive number, got '" + v + "'");
-  return x;
-}
 
 Options parse_args(int argc, char** argv) {
   Options o;
@@ -146,75 +109,20 @@ Options parse_args(int argc, char** argv) {
       o.quant = value == "scale_only" ? Quant::kScaleOnly : Quant::kScaleZeros;
     } else if (arg == "--label") o.label = value;
     else if (arg == "--tactics") o.tactics = value;
-    else if (arg == "--budget-ms") o.budget_ms = to_double(arg, value);
-    else if (arg == "--sample-us") o.sample_us = to_double(arg, value);
-    else if (arg == "--l2-factor") o.l2_factor = to_double(arg, value);
-    else if (arg == "--min-samples") o.min_samples = to_int(arg, value);
-    else if (arg == "--max-samples") o.max_samples = to_int(arg, value);
-    else if (arg == "--max-launches") o.max_launches = to_int(arg, value);
-    else if (arg == "--warmup") o.warmup = to_int(arg, value);
-    else if (arg == "--seed") o.seed = std::stoull(value);
+    else if (parse_timing_option(arg, value, o)) continue;
     else if (arg == "--out") o.out = value;
     else throw std::invalid_argument("unknown option " + arg + " (see --help)");
   }
   if (o.help || o.list) return o;
   if (o.n <= 0 || o.k <= 0 || o.ms.empty())
     throw std::invalid_argument("--n, --k and --m are required (see --help)");
-  if (o.min_samples < 1 || o.max_samples < o.min_samples || o.max_launches < 1 || o.warmup < 0)
-    throw std::invalid_argument("need 1 <= --min-samples <= --max-samples, --max-launches >= 1");
+  check_timing_options(o);
   for (int m : o.ms) {
     Problem p;
     p.m = m; p.n = o.n; p.k = o.k; p.group = o.group; p.act = o.act; p.quant = o.quant;
     validate_problem(p);
   }
   return o;
-}
-
-// ---- small helpers ----------------------------------------------------------------------
-
-std::string json_str(std::string const& s) {
-  std::string out = "\"";
-  for (char ch : s) {
-    if (ch == '"' || ch == '\\') out += '\\';
-    if (ch == '\n') { out += "\\n"; continue; }
-    if (static_cast<unsigned char>(ch) < 0x20) continue;
-    out += ch;
-  }
-  return out + "\"";
-}
-
-std::string first_line(std::string const& s) {
-  std::string line = s.substr(0, s.find('\n'));
-  return line.size() > 300 ? line.substr(0, 300) : line;
-}
-
-using BufferPtr = std::unique_ptr<DeviceBuffer>;
-
-BufferPtr clone(DeviceBuffer const& src) {
-  auto b = std::make_unique<DeviceBuffer>(src.bytes);
-  if (b->bytes) W4A16_CUDA(cudaMemcpy(b->ptr, src.ptr, src.bytes, cudaMemcpyDeviceToDevice));
-  return b;
-}
-
-// ---- device kernels ---------------------------------------------------------------------
-
-// Counts elements whose exponent bits are all ones (Inf or NaN; the poison is NaN).
-__global__ void count_nonfinite(uint16_t const* x, size_t n, uint16_t exp_mask,
-                                unsigned long long* count) {
-  unsigned long long local = 0;
-  for (size_t i = blockIdx.x * static_cast<size_t>(blockDim.x) + threadIdx.x; i < n;
-       i += static_cast<size_t>(gridDim.x) * blockDim.x)
-    local += (x[i] & exp_mask) == exp_mask;
-  if (local) atomicAdd(count, local);
-}
-
-// Holds the stream until the host sets *flag (or a second has passed, so it cannot hang).
-__global__ void wait_for_host(int const volatile* flag) {
-  unsigned long long start, now;
-  asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(start));
-  do {
-    asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(now));
-  } while (*flag == 0 && now - start < 1000000000ull);
 }
 
 // ---- operands ---------------------------------------------------------------------------
@@ -285,6 +193,9 @@ class Operands {
       sets_[i].a.reset();
       sets_[i].out.reset();
     }
+    // Device-to-device cudaMemcpy/cudaMemset may return before they finish, and the timing
+    // stream does not wait on the default stream: finish them before any GEMM reads the sets.
+    W4A16_CUDA(cudaDeviceSynchronize());
     return out;
   }
 
@@ -324,103 +235,6 @@ GemmArgs args_of(OperandSet const& s) {
   g.zeros = s.zeros ? s.zeros->ptr : nullptr;
   g.out = s.out->ptr;
   return g;
-}
-
-// ---- graphs and timing ------------------------------------------------------------------
-
-struct GraphExec {
-  cudaGraphExec_t exec = nullptr;
-  GraphExec() = default;
-  GraphExec(GraphExec const&) = delete;
-  GraphExec& operator=(GraphExec const&) = delete;
-  ~GraphExec() {
-    if (exec) cudaGraphExecDestroy(exec);
-  }
-};
-
-// Capture `launches` GEMMs rotating over the operand sets into one graph.
-std::unique_ptr<GraphExec> capture(Problem const& p, tkc::CutlassGemmConfig const& config,
-                                   std::vector<OperandSet*> const& sets, int launches, DeviceBuffer& ws,
-                                   cudaStream_t stream) {
-  W4A16_CUDA(cudaStreamBeginCapture(stream, cudaStreamCaptureModeRelaxed));
-  cudaGraph_t graph = nullptr;
-  try {
-    for (int i = 0; i < launches; ++i)
-      run_gemm(p, args_of(*sets[i % sets.size()]), config, ws.c(), ws.bytes, stream);
-  } catch (...) {
-    cudaStreamEndCapture(stream, &graph);
-    if (graph) cudaGraphDestroy(graph);
-    throw;
-  }
-  W4A16_CUDA(cudaStreamEndCapture(stream, &graph));
-  auto exec = std::make_unique<GraphExec>();
-  cudaError_t err = cudaGraphInstantiate(&exec->exec, graph, 0);
-  cudaGraphDestroy(graph);
-  W4A16_CUDA(err);
-  return exec;
-}
-
-class Timer {
- public:
-  Timer() {
-    W4A16_CUDA(cudaHostAlloc(reinterpret_cast<void**>(&flag_), sizeof(int), cudaHostAllocMapped));
-    W4A16_CUDA(cudaHostGetDevicePointer(reinterpret_cast<void**>(&flag_dev_), flag_, 0));
-  }
-  ~Timer() {
-    for (auto e : events_) cudaEventDestroy(e);
-    if (flag_) cudaFreeHost(flag_);
-  }
-  Timer(Timer const&) = delete;
-  Timer& operator=(Timer const&) = delete;
-
-  // Milliseconds of each of `reps` replays, all queued behind the host flag.
-  std::vector<double> replays(GraphExec const& g, int reps, cudaStream_t stream) {
-    while (static_cast<int>(events_.size()) < reps + 1) {
-      cudaEvent_t e;
-      W4A16_CUDA(cudaEventCreate(&e));
-      events_.push_back(e);
-    }
-    *static_cast<int volatile*>(flag_) = 0;
-    wait_for_host<<<1, 1, 0, stream>>>(flag_dev_);
-    W4A16_CUDA(cudaGetLastError());
-    for (int i = 0; i < reps; ++i) {
-      W4A16_CUDA(cudaEventRecord(events_[i], stream));
-      W4A16_CUDA(cudaGraphLaunch(g.exec, stream));
-    }
-    W4A16_CUDA(cudaEventRecord(events_[reps], stream));
-    std::atomic_thread_fence(std::memory_order_seq_cst);
-    *static_cast<int volatile*>(flag_) = 1;
-    W4A16_CUDA(cudaStreamSynchronize(stream));
-    std::vector<double> ms(reps);
-    for (int i = 0; i < reps; ++i) {
-      float t = 0;
-      W4A16_CUDA(cudaEventElapsedTime(&t, events_[i], events_[i + 1]));
-      ms[i] = t;
-    }
-    return ms;
-  }
-
- private:
-  int* flag_ = nullptr;
-  int* flag_dev_ = nullptr;
-  std::vector<cudaEvent_t> events_;
-};
-
-struct Stats {
-  double median = 0, min = 0, p90 = 0, mean = 0;
-};
-
-Stats stats_of(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  Stats s;
-  size_t const n = v.size();
-  s.median = n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-  s.min = v.front();
-  s.p90 = v[static_cast<size_t>(std::ceil(0.9 * n)) - 1];  // nearest rank
-  double sum = 0;
-  for (double x : v) sum += x;
-  s.mean = sum / n;
-  return s;
 }
 
 // ---- occupancy and TensorRT-LLM's estimate ----------------------------------------------
@@ -502,53 +316,25 @@ std::string problem_fields(Options const& o, Problem const& p) {
   return js.str();
 }
 
-struct TacticResult {
-  std::string status = "ok", message;
-  Stats us;
-  int samples = 0, launches = 0;
-  unsigned long long nonfinite = 0;
-};
-
 TacticResult time_tactic(Options const& o, Problem const& p, tkc::CutlassGemmConfig const& config,
                          std::vector<OperandSet*> const& sets, DeviceBuffer& ws, Timer& timer,
                          unsigned long long* counter, cudaStream_t stream) {
+  auto launch = [&](int i, cudaStream_t s) {
+    run_gemm(p, args_of(*sets[i % sets.size()]), config, ws.c(), ws.bytes, s);
+  };
   TacticResult r;
   // 1. one launch into a poisoned output; every element must come back finite.
-  OperandSet const& first = *sets[0];
-  W4A16_CUDA(cudaMemsetAsync(first.out->ptr, kPoisonByte, first.out->bytes, stream));
-  W4A16_CUDA(cudaMemsetAsync(counter, 0, sizeof(*counter), stream));
-  run_gemm(p, args_of(first), config, ws.c(), ws.bytes, stream);
-  W4A16_CUDA(cudaGetLastError());
   size_t const outs = static_cast<size_t>(p.m) * p.n;
   uint16_t const mask = p.act == Act::kFp16 ? 0x7C00 : 0x7F80;
-  count_nonfinite<<<264, 256, 0, stream>>>(static_cast<uint16_t const*>(first.out->ptr), outs, mask,
-                                           counter);
-  W4A16_CUDA(cudaGetLastError());
-  W4A16_CUDA(cudaMemcpyAsync(&r.nonfinite, counter, sizeof(r.nonfinite), cudaMemcpyDeviceToHost, stream));
-  W4A16_CUDA(cudaStreamSynchronize(stream));
+  r.nonfinite = poisoned_run(launch, *sets[0]->out, outs, mask, counter, stream);
   if (r.nonfinite) {
     r.status = "nonfinite";
     r.message = std::to_string(r.nonfinite) + " of " + std::to_string(outs) +
                 " outputs are NaN/Inf or unwritten";
     return r;
   }
-  // 2. estimate one launch from a graph that visits every copy once.
-  int const copies = static_cast<int>(sets.size());
-  auto graph = capture(p, config, sets, copies, ws, stream);
-  auto probe = timer.replays(*graph, 2, stream);
-  double const launch_ms = std::max(std::min(probe[0], probe[1]) / copies, 1e-4);
-  // 3. the sampling graph: about --sample-us long, a whole number of rounds over the copies.
-  int want = static_cast<int>(std::lround(o.sample_us * 1e-3 / launch_ms));
-  want = std::clamp(want, 1, o.max_launches);
-  r.launches = copies * std::max(1, (want + copies - 1) / copies);
-  if (r.launches != copies) graph = capture(p, config, sets, r.launches, ws, stream);
-  if (o.warmup > 0) timer.replays(*graph, o.warmup, stream);
-  double const sample_ms = launch_ms * r.launches;
-  r.samples = static_cast<int>(std::clamp(o.budget_ms / sample_ms, static_cast<double>(o.min_samples),
-                                          static_cast<double>(o.max_samples)));
-  auto ms = timer.replays(*graph, r.samples, stream);
-  for (double& x : ms) x = x * 1e3 / r.launches;  // microseconds per launch
-  r.us = stats_of(ms);
+  // 2. the samples.
+  sample_launches(o, launch, static_cast<int>(sets.size()), timer, stream, r);
   return r;
 }
 
@@ -574,10 +360,9 @@ int run(Options const& o) {
   size_t const l2 = static_cast<size_t>(prop.l2CacheSize);
   {
     std::ostringstream js;
-    js << "{\"record\": \"device\", \"name\": " << json_str(prop.name)
-       << ", \"sm_count\": " << prop.multiProcessorCount << ", \"l2_bytes\": " << l2
-       << ", \"global_memory_bytes\": " << prop.totalGlobalMem << ", \"cuda_runtime\": " << runtime
-       << ", \"cuda_driver\": " << driver << ", \"adapter\": " << json_str(kAdapterName)
+    js << "{\"record\": \"device\", ";
+    write_device_fields(js, prop, runtime, driver);
+    js << ", \"adapter\": " << json_str(kAdapterName)
        << ", \"build_filter\": " << json_str(build_filter()) << "}";
     emit(js.str());
   }
@@ -597,7 +382,7 @@ int run(Options const& o) {
     Problem p = shape;
     p.m = o.ms[mi];
     size_t const bytes = set_bytes(p);
-    int const copies = static_cast<int>(o.l2_factor * static_cast<double>(l2) / bytes) + 1;
+    int const copies = copies_for(o.l2_factor, l2, bytes);
     auto sets = operands.sets(p.m, copies);
 
     std::vector<int> occupancies;
@@ -655,10 +440,7 @@ int run(Options const& o) {
          << ", \"tactic\": " << json_str(name) << ", \"status\": \"" << r.status
          << "\", \"message\": " << json_str(r.message) << ", \"occupancy\": " << occupancies[i];
       if (r.status == "ok") {
-        js << ", \"median_us\": " << r.us.median << ", \"min_us\": " << r.us.min
-           << ", \"p90_us\": " << r.us.p90 << ", \"mean_us\": " << r.us.mean
-           << ", \"samples\": " << r.samples << ", \"launches_per_sample\": " << r.launches
-           << ", \"copies\": " << copies;
+        write_timing_fields(js, r, copies);
         if (best_us == 0 || r.us.median < best_us) {
           best_us = r.us.median;
           best_name = name;

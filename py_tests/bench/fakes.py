@@ -9,6 +9,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 FAKE_BENCH = HERE / "fake_bench_binary.py"
 FAKE_CASE = HERE / "fake_case_binary.py"
+FAKE_MACHETE = HERE / "fake_machete_binary.py"
 
 
 def wrapper(directory: Path, name: str, script: Path) -> Path:

@@ -1,0 +1,315 @@
+// The timing method of w4a16SM90Bench, shared with the peer benches (cpp_tests/peers/) so
+// that every GEMM is timed by the same code:
+// * a sample is one replay of a CUDA graph holding L launches, which keeps the host code of a
+//   launch (argument set-up, TMA descriptors) off the clock; L grows as the kernel gets
+//   shorter, up to --max-launches, and is a whole number of rounds over the operand copies;
+// * the launches rotate over C full copies of the operands, C chosen so that the copies exceed
+//   --l2-factor times the L2 size (copies_for): every launch reads its weights from DRAM;
+// * a kernel spinning on a host flag holds the stream while all samples are queued, so no
+//   sample contains host enqueue time; CUDA events bracket each replay, and the median, min,
+//   90th percentile and mean per launch are reported;
+// * before timing, one launch writes into a poisoned output (0xFFFF, a NaN) and every element
+//   must come back finite (poisoned_run).
+// Everything is in an unnamed namespace: include this header from one translation unit of a
+// binary (the bench's own).
+#pragma once
+
+#include <cuda_runtime_api.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <cstdint>
+#include <memory>
+#include <ostream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "w4a16_cuda_util.h"
+#include "w4a16_host_ref.h"
+
+namespace w4a16::bench {
+namespace {
+
+// ---- options ----------------------------------------------------------------------------
+
+// The sampling options every bench takes (flag names in parse_timing_option).
+struct TimingOptions {
+  double budget_ms = 15, sample_us = 500, l2_factor = 2;
+  int min_samples = 5, max_samples = 100, max_launches = 32, warmup = 2;
+  unsigned long long seed = 1234;
+};
+
+// The usage lines of TimingOptions and a blank line, as the benches print them (a macro, so
+// it joins the usage text's string literals).
+#define W4A16_TIMING_USAGE \
+    "  --budget-ms X        time spent sampling one tactic on one problem (default 15)\n" \
+    "  --min-samples N      at least this many samples, whatever the budget (default 5)\n" \
+    "  --max-samples N      at most this many samples (default 100)\n" \
+    "  --sample-us X        aim for samples (graph replays) of about this long (default 500)\n" \
+    "  --max-launches N     most launches in one graph, unless the copies need more (default 32)\n" \
+    "  --warmup N           untimed replays before sampling (default 2)\n" \
+    "  --l2-factor F        operand copies exceed F times the L2 size (default 2)\n" \
+    "  --seed S             random seed of the inputs (default 1234)\n" \
+    "\n"
+
+int to_int(std::string const& flag, std::string const& v) {
+  size_t used = 0;
+  int x = 0;
+  try {
+    x = std::stoi(v, &used);
+  } catch (std::exception const&) {
+    used = 0;
+  }
+  if (used != v.size() || v.empty())
+    throw std::invalid_argument(flag + " expects an integer, got '" + v + "'");
+  return x;
+}
+
+double to_double(std::string const& flag, std::string const& v) {
+  size_t used = 0;
+  double x = 0;
+  try {
+    x = std::stod(v, &used);
+  } catch (std::exception const&) {
+    used = 0;
+  }
+  if (used != v.size() || v.empty() || !(x > 0))
+    throw std::invalid_argument(flag + " expects a positive number, got '" + v + "'");
+  return x;
+}
+
+// Takes `arg value` when it is one of the timing flags; false for any other flag.
+bool parse_timing_option(std::string const& arg, std::string const& value, TimingOptions& o) {
+  if (arg == "--budget-ms") o.budget_ms = to_double(arg, value);
+  else if (arg == "--sample-us") o.sample_us = to_double(arg, value);
+  else if (arg == "--l2-factor") o.l2_factor = to_double(arg, value);
+  else if (arg == "--min-samples") o.min_samples = to_int(arg, value);
+  else if (arg == "--max-samples") o.max_samples = to_int(arg, value);
+  else if (arg == "--max-launches") o.max_launches = to_int(arg, value);
+  else if (arg == "--warmup") o.warmup = to_int(arg, value);
+  else if (arg == "--seed") o.seed = std::stoull(value);
+  else return false;
+  return true;
+}
+
+void check_timing_options(TimingOptions const& o) {
+  if (o.min_samples < 1 || o.max_samples < o.min_samples || o.max_launches < 1 || o.warmup < 0)
+    throw std::invalid_argument("need 1 <= --min-samples <= --max-samples, --max-launches >= 1");
+}
+
+// ---- small helpers ----------------------------------------------------------------------
+
+std::string json_str(std::string const& s) {
+  std::string out = "\"";
+  for (char ch : s) {
+    if (ch == '"' || ch == '\\') out += '\\';
+    if (ch == '\n') { out += "\\n"; continue; }
+    if (static_cast<unsigned char>(ch) < 0x20) continue;
+    out += ch;
+  }
+  return out + "\"";
+}
+
+std::string first_line(std::string const& s) {
+  std::string line = s.substr(0, s.find('\n'));
+  return line.size() > 300 ? line.substr(0, 300) : line;
+}
+
+using BufferPtr = std::unique_ptr<DeviceBuffer>;
+
+BufferPtr clone(DeviceBuffer const& src) {
+  auto b = std::make_unique<DeviceBuffer>(src.bytes);
+  if (b->bytes) W4A16_CUDA(cudaMemcpy(b->ptr, src.ptr, src.bytes, cudaMemcpyDeviceToDevice));
+  return b;
+}
+
+// Operand copies whose total exceeds l2_factor times the L2 size.
+int copies_for(double l2_factor, size_t l2_bytes, size_t set_bytes) {
+  return static_cast<int>(l2_factor * static_cast<double>(l2_bytes) / set_bytes) + 1;
+}
+
+// "name": ..., "sm_count": ..., ..., "cuda_driver": ... of a device record.
+void write_device_fields(std::ostream& js, cudaDeviceProp const& prop, int runtime, int driver) {
+  js << "\"name\": " << json_str(prop.name) << ", \"sm_count\": " << prop.multiProcessorCount
+     << ", \"l2_bytes\": " << static_cast<size_t>(prop.l2CacheSize)
+     << ", \"global_memory_bytes\": " << prop.totalGlobalMem << ", \"cuda_runtime\": " << runtime
+     << ", \"cuda_driver\": " << driver;
+}
+
+// ---- device kernels ---------------------------------------------------------------------
+
+// Counts elements whose exponent bits are all ones (Inf or NaN; the poison is NaN).
+__global__ void count_nonfinite(uint16_t const* x, size_t n, uint16_t exp_mask,
+                                unsigned long long* count) {
+  unsigned long long local = 0;
+  for (size_t i = blockIdx.x * static_cast<size_t>(blockDim.x) + threadIdx.x; i < n;
+       i += static_cast<size_t>(gridDim.x) * blockDim.x)
+    local += (x[i] & exp_mask) == exp_mask;
+  if (local) atomicAdd(count, local);
+}
+
+// Holds the stream until the host sets *flag (or a second has passed, so it cannot hang).
+__global__ void wait_for_host(int const volatile* flag) {
+  unsigned long long start, now;
+  asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(start));
+  do {
+    asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(now));
+  } while (*flag == 0 && now - start < 1000000000ull);
+}
+
+// ---- graphs and timing ------------------------------------------------------------------
+
+struct GraphExec {
+  cudaGraphExec_t exec = nullptr;
+  GraphExec() = default;
+  GraphExec(GraphExec const&) = delete;
+  GraphExec& operator=(GraphExec const&) = delete;
+  ~GraphExec() {
+    if (exec) cudaGraphExecDestroy(exec);
+  }
+};
+
+// Capture launch(0), ..., launch(launches - 1) into one graph; launch(i, stream) enqueues one
+// GEMM on operand copy i % copies.
+template <typename Launch>
+std::unique_ptr<GraphExec> capture(Launch const& launch, int launches, cudaStream_t stream) {
+  W4A16_CUDA(cudaStreamBeginCapture(stream, cudaStreamCaptureModeRelaxed));
+  cudaGraph_t graph = nullptr;
+  try {
+    for (int i = 0; i < launches; ++i) launch(i, stream);
+  } catch (...) {
+    cudaStreamEndCapture(stream, &graph);
+    if (graph) cudaGraphDestroy(graph);
+    throw;
+  }
+  W4A16_CUDA(cudaStreamEndCapture(stream, &graph));
+  auto exec = std::make_unique<GraphExec>();
+  cudaError_t err = cudaGraphInstantiate(&exec->exec, graph, 0);
+  cudaGraphDestroy(graph);
+  W4A16_CUDA(err);
+  return exec;
+}
+
+class Timer {
+ public:
+  Timer() {
+    W4A16_CUDA(cudaHostAlloc(reinterpret_cast<void**>(&flag_), sizeof(int), cudaHostAllocMapped));
+    W4A16_CUDA(cudaHostGetDevicePointer(reinterpret_cast<void**>(&flag_dev_), flag_, 0));
+  }
+  ~Timer() {
+    for (auto e : events_) cudaEventDestroy(e);
+    if (flag_) cudaFreeHost(flag_);
+  }
+  Timer(Timer const&) = delete;
+  Timer& operator=(Timer const&) = delete;
+
+  // Milliseconds of each of `reps` replays, all queued behind the host flag.
+  std::vector<double> replays(GraphExec const& g, int reps, cudaStream_t stream) {
+    while (static_cast<int>(events_.size()) < reps + 1) {
+      cudaEvent_t e;
+      W4A16_CUDA(cudaEventCreate(&e));
+      events_.push_back(e);
+    }
+    *static_cast<int volatile*>(flag_) = 0;
+    wait_for_host<<<1, 1, 0, stream>>>(flag_dev_);
+    W4A16_CUDA(cudaGetLastError());
+    for (int i = 0; i < reps; ++i) {
+      W4A16_CUDA(cudaEventRecord(events_[i], stream));
+      W4A16_CUDA(cudaGraphLaunch(g.exec, stream));
+    }
+    W4A16_CUDA(cudaEventRecord(events_[reps], stream));
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    *static_cast<int volatile*>(flag_) = 1;
+    W4A16_CUDA(cudaStreamSynchronize(stream));
+    std::vector<double> ms(reps);
+    for (int i = 0; i < reps; ++i) {
+      float t = 0;
+      W4A16_CUDA(cudaEventElapsedTime(&t, events_[i], events_[i + 1]));
+      ms[i] = t;
+    }
+    return ms;
+  }
+
+ private:
+  int* flag_ = nullptr;
+  int* flag_dev_ = nullptr;
+  std::vector<cudaEvent_t> events_;
+};
+
+struct Stats {
+  double median = 0, min = 0, p90 = 0, mean = 0;
+};
+
+Stats stats_of(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  Stats s;
+  size_t const n = v.size();
+  s.median = n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+  s.min = v.front();
+  s.p90 = v[static_cast<size_t>(std::ceil(0.9 * n)) - 1];  // nearest rank
+  double sum = 0;
+  for (double x : v) sum += x;
+  s.mean = sum / n;
+  return s;
+}
+
+struct TacticResult {
+  std::string status = "ok", message;
+  Stats us;
+  int samples = 0, launches = 0;
+  unsigned long long nonfinite = 0;
+};
+
+// One launch(0) into `out`, poisoned first; returns how many of its `elements` 16-bit values
+// are not finite (exp_mask: 0x7C00 for fp16, 0x7F80 for bf16). `counter` is device memory.
+template <typename Launch>
+unsigned long long poisoned_run(Launch const& launch, DeviceBuffer const& out, size_t elements,
+                                uint16_t exp_mask, unsigned long long* counter, cudaStream_t stream) {
+  unsigned long long nonfinite = 0;
+  W4A16_CUDA(cudaMemsetAsync(out.ptr, kPoisonByte, out.bytes, stream));
+  W4A16_CUDA(cudaMemsetAsync(counter, 0, sizeof(*counter), stream));
+  launch(0, stream);
+  W4A16_CUDA(cudaGetLastError());
+  count_nonfinite<<<264, 256, 0, stream>>>(static_cast<uint16_t const*>(out.ptr), elements, exp_mask,
+                                           counter);
+  W4A16_CUDA(cudaGetLastError());
+  W4A16_CUDA(cudaMemcpyAsync(&nonfinite, counter, sizeof(nonfinite), cudaMemcpyDeviceToHost, stream));
+  W4A16_CUDA(cudaStreamSynchronize(stream));
+  return nonfinite;
+}
+
+// Times launch(i, stream) over `copies` operand copies and fills r's times, samples and
+// launches per sample.
+template <typename Launch>
+void sample_launches(TimingOptions const& o, Launch const& launch, int copies, Timer& timer,
+                     cudaStream_t stream, TacticResult& r) {
+  // 1. estimate one launch from a graph that visits every copy once.
+  auto graph = capture(launch, copies, stream);
+  auto probe = timer.replays(*graph, 2, stream);
+  double const launch_ms = std::max(std::min(probe[0], probe[1]) / copies, 1e-4);
+  // 2. the sampling graph: about --sample-us long, a whole number of rounds over the copies.
+  int want = static_cast<int>(std::lround(o.sample_us * 1e-3 / launch_ms));
+  want = std::clamp(want, 1, o.max_launches);
+  r.launches = copies * std::max(1, (want + copies - 1) / copies);
+  if (r.launches != copies) graph = capture(launch, r.launches, stream);
+  if (o.warmup > 0) timer.replays(*graph, o.warmup, stream);
+  double const sample_ms = launch_ms * r.launches;
+  r.samples = static_cast<int>(std::clamp(o.budget_ms / sample_ms, static_cast<double>(o.min_samples),
+                                          static_cast<double>(o.max_samples)));
+  auto ms = timer.replays(*graph, r.samples, stream);
+  for (double& x : ms) x = x * 1e3 / r.launches;  // microseconds per launch
+  r.us = stats_of(ms);
+}
+
+// The timing fields of an "ok" tactic record (", \"median_us\": ...").
+void write_timing_fields(std::ostream& js, TacticResult const& r, int copies) {
+  js << ", \"median_us\": " << r.us.median << ", \"min_us\": " << r.us.min
+     << ", \"p90_us\": " << r.us.p90 << ", \"mean_us\": " << r.us.mean
+     << ", \"samples\": " << r.samples << ", \"launches_per_sample\": " << r.launches
+     << ", \"copies\": " << copies;
+}
+
+}  // namespace
+}  // namespace w4a16::bench
