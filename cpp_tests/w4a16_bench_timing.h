@@ -22,6 +22,7 @@
 #include <cstdint>
 #include <memory>
 #include <ostream>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -92,6 +93,53 @@ bool parse_timing_option(std::string const& arg, std::string const& value, Timin
   else if (arg == "--seed") o.seed = std::stoull(value);
   else return false;
   return true;
+}
+
+// The problem flags every bench takes, and what --help and --list ask for.
+struct ProblemOptions {
+  int n = 0, k = 0, group = 128;
+  std::vector<int> ms;
+  std::string label, out;
+  bool list = false, help = false;
+};
+
+// Reads argv[i] as a flag and its value ("--x=v" or "--x v", moving i past the value);
+// false for --help and --list, which it records and which take no value.
+bool next_flag(int argc, char** argv, int& i, ProblemOptions& o, std::string& arg,
+               std::string& value) {
+  arg = argv[i];
+  value.clear();
+  if (arg == "--help" || arg == "-h") { o.help = true; return false; }
+  if (arg == "--list") { o.list = true; return false; }
+  auto const eq = arg.find('=');
+  if (eq != std::string::npos) {
+    value = arg.substr(eq + 1);
+    arg = arg.substr(0, eq);
+  } else {
+    if (i + 1 >= argc) throw std::invalid_argument(arg + " needs a value (see --help)");
+    value = argv[++i];
+  }
+  return true;
+}
+
+// --n, --k, --group, --m, --label, --out; false when `arg` is none of them.
+bool parse_problem_option(std::string const& arg, std::string const& value, ProblemOptions& o) {
+  if (arg == "--n") o.n = to_int(arg, value);
+  else if (arg == "--k") o.k = to_int(arg, value);
+  else if (arg == "--group") o.group = to_int(arg, value);
+  else if (arg == "--m") {
+    std::stringstream ss(value);
+    for (std::string item; std::getline(ss, item, ',');) o.ms.push_back(to_int(arg, item));
+  } else if (arg == "--label") o.label = value;
+  else if (arg == "--out") o.out = value;
+  else return false;
+  return true;
+}
+
+// After the flags: --n, --k and --m must have been given.
+void check_problem_options(ProblemOptions const& o) {
+  if (o.n <= 0 || o.k <= 0 || o.ms.empty())
+    throw std::invalid_argument("--n, --k and --m are required (see --help)");
 }
 
 void check_timing_options(TimingOptions const& o) {

@@ -71,51 +71,30 @@ Progress goes to stderr. Exit status: 0 done, 2 bad arguments or no usable SM90 
 3 a CUDA error that left the device unusable.
 )";
 
-struct Options : TimingOptions {
-  int n = 0, k = 0, group = 128;
-  std::vector<int> ms;
+struct Options : TimingOptions, ProblemOptions {
   Act act = Act::kFp16;
   Quant quant = Quant::kScaleOnly;
-  std::string label, tactics = "all", out;
-  bool list = false, help = false;
+  std::string tactics = "all";
 };
 
 Options parse_args(int argc, char** argv) {
   Options o;
   for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i], value;
-    if (arg == "--help" || arg == "-h") { o.help = true; continue; }
-    if (arg == "--list") { o.list = true; continue; }
-    auto eq = arg.find('=');
-    if (eq != std::string::npos) {
-      value = arg.substr(eq + 1);
-      arg = arg.substr(0, eq);
-    } else {
-      if (i + 1 >= argc) throw std::invalid_argument(arg + " needs a value (see --help)");
-      value = argv[++i];
-    }
-    if (arg == "--n") o.n = to_int(arg, value);
-    else if (arg == "--k") o.k = to_int(arg, value);
-    else if (arg == "--group") o.group = to_int(arg, value);
-    else if (arg == "--m") {
-      std::stringstream ss(value);
-      for (std::string item; std::getline(ss, item, ',');) o.ms.push_back(to_int(arg, item));
-    } else if (arg == "--dtype") {
+    std::string arg, value;
+    if (!next_flag(argc, argv, i, o, arg, value) || parse_problem_option(arg, value, o)) continue;
+    if (arg == "--dtype") {
       if (value != "fp16" && value != "bf16") throw std::invalid_argument("--dtype is fp16 or bf16");
       o.act = value == "fp16" ? Act::kFp16 : Act::kBf16;
     } else if (arg == "--quant") {
       if (value != "scale_only" && value != "scale_zeros")
         throw std::invalid_argument("--quant is scale_only or scale_zeros");
       o.quant = value == "scale_only" ? Quant::kScaleOnly : Quant::kScaleZeros;
-    } else if (arg == "--label") o.label = value;
-    else if (arg == "--tactics") o.tactics = value;
-    else if (parse_timing_option(arg, value, o)) continue;
-    else if (arg == "--out") o.out = value;
-    else throw std::invalid_argument("unknown option " + arg + " (see --help)");
+    } else if (arg == "--tactics") o.tactics = value;
+    else if (!parse_timing_option(arg, value, o))
+      throw std::invalid_argument("unknown option " + arg + " (see --help)");
   }
   if (o.help || o.list) return o;
-  if (o.n <= 0 || o.k <= 0 || o.ms.empty())
-    throw std::invalid_argument("--n, --k and --m are required (see --help)");
+  check_problem_options(o);
   check_timing_options(o);
   for (int m : o.ms) {
     Problem p;

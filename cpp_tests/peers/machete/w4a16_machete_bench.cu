@@ -74,11 +74,8 @@ Progress goes to stderr. Exit status: 0 done, 2 bad arguments or no usable SM90 
 3 a CUDA error that left the device unusable.
 )";
 
-struct Options : TimingOptions {
-  int n = 0, k = 0, group = 128;
-  std::vector<int> ms;
-  std::string label, schedules = "all", out;
-  bool list = false, help = false;
+struct Options : TimingOptions, ProblemOptions {
+  std::string schedules = "all";
 };
 
 Problem problem_of(Options const& o, int m) {
@@ -90,37 +87,19 @@ Problem problem_of(Options const& o, int m) {
 Options parse_args(int argc, char** argv) {
   Options o;
   for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i], value;
-    if (arg == "--help" || arg == "-h") { o.help = true; continue; }
-    if (arg == "--list") { o.list = true; continue; }
-    auto eq = arg.find('=');
-    if (eq != std::string::npos) {
-      value = arg.substr(eq + 1);
-      arg = arg.substr(0, eq);
-    } else {
-      if (i + 1 >= argc) throw std::invalid_argument(arg + " needs a value (see --help)");
-      value = argv[++i];
-    }
-    if (arg == "--n") o.n = to_int(arg, value);
-    else if (arg == "--k") o.k = to_int(arg, value);
-    else if (arg == "--group") o.group = to_int(arg, value);
-    else if (arg == "--m") {
-      std::stringstream ss(value);
-      for (std::string item; std::getline(ss, item, ',');) o.ms.push_back(to_int(arg, item));
-    } else if (arg == "--dtype") {
+    std::string arg, value;
+    if (!next_flag(argc, argv, i, o, arg, value) || parse_problem_option(arg, value, o)) continue;
+    if (arg == "--dtype") {
       if (value != "fp16") throw std::invalid_argument("--dtype: this Machete build has fp16 only");
     } else if (arg == "--quant") {
       if (value != "scale_only")
         throw std::invalid_argument("--quant: this Machete build has scale_only (u4b8, no zeros) only");
-    } else if (arg == "--label") o.label = value;
-    else if (arg == "--schedules" || arg == "--tactics") o.schedules = value;
-    else if (parse_timing_option(arg, value, o)) continue;
-    else if (arg == "--out") o.out = value;
-    else throw std::invalid_argument("unknown option " + arg + " (see --help)");
+    } else if (arg == "--schedules" || arg == "--tactics") o.schedules = value;
+    else if (!parse_timing_option(arg, value, o))
+      throw std::invalid_argument("unknown option " + arg + " (see --help)");
   }
   if (o.help || o.list) return o;
-  if (o.n <= 0 || o.k <= 0 || o.ms.empty())
-    throw std::invalid_argument("--n, --k and --m are required (see --help)");
+  check_problem_options(o);
   check_timing_options(o);
   for (int m : o.ms) validate_problem(problem_of(o, m));
   int const bn = mp::prepack_block_n(), bk = mp::prepack_block_k();
