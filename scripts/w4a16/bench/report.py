@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from w4a16.bench import analysis, ranking
-from w4a16.bench.problem import Json, JsonObject, ProblemResult, as_object, opt_str
+from w4a16.bench.problem import Json, JsonObject, ProblemResult, TacticResult, as_object, opt_str
 from w4a16.bench.roofline import Machine
 
 JSON_NAME = "bench.json"
@@ -240,6 +240,14 @@ def _audit(problems: Sequence[ProblemResult]) -> list[str]:
     return out + [""]
 
 
+def _peer_schedule(result: TacticResult | None) -> str:
+    """The schedule a peer's result ran (its heuristic's pick included), not the tactic name."""
+    if result is None:
+        return "-"
+    schedule = result.extra.get("schedule")
+    return str(schedule) if schedule else result.tactic
+
+
 def _peers(problems: Sequence[ProblemResult]) -> list[str]:
     """vLLM's Machete beside our best tactic, where the sweep ran the peer."""
     with_peer = [p for p in problems if p.peers]
@@ -265,10 +273,8 @@ def _peers(problems: Sequence[ProblemResult]) -> list[str]:
         rows.append([p.record.problem.label, str(p.problem.m),
                      f"{_short(ours.best_tactic) if ours else '-'} "
                      f"{_us(ours.best_us if ours else None)}",
-                     f"{best.tactic.removeprefix('machete_') if best else '-'} "
-                     f"{_us(best.median_us if best else None)}",
-                     f"{str(heur.extra.get('schedule', '-')) if heur else '-'} "
-                     f"{_us(heur.median_us if heur else None)}",
+                     f"{_peer_schedule(best)} {_us(best.median_us if best else None)}",
+                     f"{_peer_schedule(heur)} {_us(heur.median_us if heur else None)}",
                      _us(p.cublas.median_us if p.cublas else None), _times(ratio)])
     if ratios:
         ahead = sum(r >= 1.0 for r in ratios)

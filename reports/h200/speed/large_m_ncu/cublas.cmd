@@ -1,0 +1,1 @@
+$ ncu --clock-control none --section SpeedOfLight --section MemoryWorkloadAnalysis --section Occupancy --section LaunchStats --section WarpStateStats --section InstructionStats --section SchedulerStats --csv --page details --launch-count 6 /opt/torch/.venv/bin/python3 /tmp/ncu/cublas.py
