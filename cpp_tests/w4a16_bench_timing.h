@@ -20,6 +20,7 @@
 #include <atomic>
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <memory>
 #include <ostream>
 #include <sstream>
@@ -357,6 +358,32 @@ void write_timing_fields(std::ostream& js, TacticResult const& r, int copies) {
      << ", \"p90_us\": " << r.us.p90 << ", \"mean_us\": " << r.us.mean
      << ", \"samples\": " << r.samples << ", \"launches_per_sample\": " << r.launches
      << ", \"copies\": " << copies;
+}
+
+// A bench's main: parse, --help, --list or the run, with the exit status both benches
+// document (0 done, 2 bad arguments or no usable SM90 GPU, 3 a CUDA error).
+template <class Options, class Parse, class List, class Run>
+int bench_main(int argc, char** argv, char const* usage, Parse parse, List list, Run run) {
+  Options o;
+  try {
+    o = parse(argc, argv);
+  } catch (std::exception const& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 2;
+  }
+  if (o.help) {
+    std::fputs(usage, stdout);
+    return 0;
+  }
+  try {
+    return o.list ? list() : run(o);
+  } catch (std::invalid_argument const& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 2;
+  } catch (std::exception const& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 3;
+  }
 }
 
 }  // namespace

@@ -453,24 +453,5 @@ int list_mode() {
 
 int main(int argc, char** argv) {
   using namespace w4a16::bench;
-  Options o;
-  try {
-    o = parse_args(argc, argv);
-  } catch (std::exception const& e) {
-    std::fprintf(stderr, "error: %s\n", e.what());
-    return 2;
-  }
-  if (o.help) {
-    std::fputs(kUsage, stdout);
-    return 0;
-  }
-  try {
-    return o.list ? list_mode() : run(o);
-  } catch (std::invalid_argument const& e) {
-    std::fprintf(stderr, "error: %s\n", e.what());
-    return 2;
-  } catch (std::exception const& e) {
-    std::fprintf(stderr, "error: %s\n", e.what());
-    return 3;
-  }
+  return bench_main<Options>(argc, argv, kUsage, parse_args, list_mode, run);
 }
