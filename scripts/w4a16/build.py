@@ -20,6 +20,7 @@ import os
 import shutil
 import subprocess
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 from w4a16 import gpu, instantiations, paths, sources
@@ -92,15 +93,16 @@ def default_jobs() -> int:
 TARGETS = (paths.TARGET, paths.TOOL_TARGET, paths.BENCH_TARGET)
 
 
-def compile_target(build_dir: Path, jobs: int) -> float:
-    """Build every target of TARGETS with ninja through CMake, echoing its [n/total]
-    progress; returns seconds taken."""
+def run_ninja(build_dir: Path, targets: Sequence[str], jobs: int, tag: str,
+              unit_note: str) -> float:
+    """Build `targets` with ninja through CMake, echoing its [n/total] progress as short
+    `[tag]` lines and keeping the whole output in build_dir/build.log; returns seconds taken.
+    A failure is a UserError naming the first errors (and an out-of-memory kill)."""
     # CCACHE_BASEDIR makes paths inside the checkout relative, so a fresh clone elsewhere
     # (as CI makes) still hits the cache.
     env = dict(os.environ, NINJA_STATUS="[%f/%t %es] ", CCACHE_BASEDIR=str(paths.REPO_ROOT))
-    cmd = ["cmake", "--build", str(build_dir), "--target", *TARGETS, "-j", str(jobs)]
-    print(f"[build] compiling {', '.join(TARGETS)} with {jobs} jobs "
-          "(a launcher TU takes ~1 min)", flush=True)
+    cmd = ["cmake", "--build", str(build_dir), "--target", *targets, "-j", str(jobs)]
+    print(f"[{tag}] compiling {', '.join(targets)} with {jobs} jobs ({unit_note})", flush=True)
     start = time.monotonic()
     log_path = build_dir / "build.log"
     with log_path.open("w") as log, subprocess.Popen(
@@ -109,11 +111,12 @@ def compile_target(build_dir: Path, jobs: int) -> float:
         assert proc.stdout is not None
         for line in proc.stdout:
             log.write(line)
+            log.flush()
             if line.startswith("["):
                 # "[3/27 65.2s] Building CUDA object ..." -> short progress line
                 status, _, rest = line.partition("] ")
                 target = rest.strip().rsplit("/", 1)[-1][:70]
-                print(f"[build] {status}] {target}", flush=True)
+                print(f"[{tag}] {status}] {target}", flush=True)
         code = proc.wait()
     took = time.monotonic() - start
     if code != 0:
@@ -125,6 +128,12 @@ def compile_target(build_dir: Path, jobs: int) -> float:
         errs += [ln for ln in text if ln.startswith("FAILED:")][:3]
         detail = "\n  ".join(errs) if errs else "\n  ".join(text[-10:])
         raise UserError(f"compilation failed after {took:.0f} s:\n  {detail}\nfull log: {log_path}")
+    return took
+
+
+def compile_target(build_dir: Path, jobs: int) -> float:
+    """Build every target of TARGETS (run_ninja); returns seconds taken."""
+    took = run_ninja(build_dir, TARGETS, jobs, "build", "a launcher TU takes ~1 min")
     built = ", ".join(str(build_dir / t) for t in TARGETS)
     print(f"[build] built {built} in {took:.0f} s", flush=True)
     return took

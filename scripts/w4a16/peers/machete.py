@@ -22,13 +22,14 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from w4a16 import paths
-from w4a16.bench.problem import JsonObject
+from w4a16.bench.binary import parse_lines
+from w4a16.bench.problem import Record, TacticRecord
+from w4a16.build import run_ninja
 from w4a16.errors import UserError
 from w4a16.fingerprint import describe
 
@@ -53,8 +54,6 @@ REQUIRED_FILES = (
 REQUIRED_NAMES = ("supported_schedules", "select_schedule", "ScheduleTemplate",
                   "MacheteKernelTemplate", "PrepackLayout", "prepack_B")
 
-# One JSON line of the binary, as read (typed by the sweep: w4a16.bench.binary.read_record).
-Record = JsonObject
 
 
 @dataclass(frozen=True)
@@ -293,40 +292,6 @@ def configure(tree: MacheteTree, build_dir: Path, gen_dir: Path, cutlass: Cutlas
         raise UserError(f"CMake configure failed ({first.strip()}); full log: {log}")
 
 
-def compile_binary(build_dir: Path, jobs: int,
-                   echo: Callable[[str], None] = print) -> float:
-    """Build the bench with ninja through CMake, echoing short [n/total] progress lines;
-    returns seconds taken."""
-    env = dict(os.environ, NINJA_STATUS="[%f/%t %es] ", CCACHE_BASEDIR=str(paths.REPO_ROOT))
-    cmd = ["cmake", "--build", str(build_dir), "--target", BINARY, "-j", str(jobs)]
-    echo(f"[machete] compiling {BINARY} with {jobs} jobs (a schedule TU takes ~1.5 min)")
-    start = time.monotonic()
-    log_path = build_dir / "build.log"
-    with log_path.open("w") as log, subprocess.Popen(
-        cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env
-    ) as proc:
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            log.write(line)
-            log.flush()
-            if line.startswith("["):
-                status, _, rest = line.partition("] ")
-                echo(f"[machete] {status}] {rest.strip().rsplit('/', 1)[-1][:70]}")
-        code = proc.wait()
-    took = time.monotonic() - start
-    if code != 0:
-        text = log_path.read_text(errors="replace").splitlines()
-        errs = [ln for ln in text if "error" in ln][:5]
-        if any("code=137" in ln or ln.strip() == "Killed" for ln in text):
-            errs.insert(0, "a compiler process was killed (out of memory?): rerun with fewer "
-                        "--jobs, finished objects are kept")
-        errs += [ln for ln in text if ln.startswith("FAILED:")][:3]
-        detail = "\n  ".join(errs or text[-10:])
-        raise UserError(f"compilation failed after {took:.0f} s:\n  {detail}\n"
-                        f"full log: {log_path}")
-    return took
-
-
 def build(tree: MacheteTree, build_dir: Path, jobs: int = 2,
           schedules: Iterable[str] | None = None, cutlass_dir: Path | None = None,
           nvcc: Path | None = None) -> Path:
@@ -339,7 +304,8 @@ def build(tree: MacheteTree, build_dir: Path, jobs: int = 2,
     print(f"[machete] {len(units)} schedule TUs in {gen_dir} "
           f"({len(chosen)} of the tree's {len(tree.schedules)} schedules)", flush=True)
     configure(tree, build_dir, gen_dir, cutlass, nvcc)
-    took = compile_binary(build_dir, max(1, jobs), lambda s: print(s, flush=True))
+    took = run_ninja(build_dir, [BINARY], max(1, jobs), "machete",
+                     "a schedule TU takes ~1.5 min")
     binary = build_dir / BINARY
     size = binary.stat().st_size
     print(f"[machete] built {binary} in {took:.0f} s ({size / 2**20:.1f} MiB)", flush=True)
@@ -368,23 +334,8 @@ def command(binary: Path, n: int, k: int, ms: Sequence[int], group: int = 128, l
     return cmd
 
 
-def parse_lines(lines: Iterable[str]) -> Iterator[Record]:
-    """JSON records from the binary's stdout; any other line is an error."""
-    for line in lines:
-        line = line.strip()
-        if not line:
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError:
-            raise UserError(f"{BINARY} wrote a line that is not JSON: {line[:200]!r}") from None
-        if not isinstance(record, dict) or "record" not in record:
-            raise UserError(f"{BINARY} wrote an unexpected record: {line[:200]!r}")
-        yield record
-
-
-def tactic_records(records: Iterable[Record]) -> list[Record]:
-    return [r for r in records if r.get("record") == "tactic"]
+def tactic_records(records: Iterable[Record]) -> list[TacticRecord]:
+    return [r for r in records if isinstance(r, TacticRecord)]
 
 
 def run(cmd: Sequence[str], log_path: Path | None = None,
@@ -407,7 +358,7 @@ def run(cmd: Sequence[str], log_path: Path | None = None,
                               env={**os.environ, **env} if env else None) as proc:
             assert proc.stdout is not None
             try:
-                for record in parse_lines(iter(proc.stdout.readline, "")):
+                for record in parse_lines(iter(proc.stdout.readline, ""), BINARY):
                     records.append(record)
                     if on_record is not None:
                         on_record(record)
@@ -462,7 +413,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     out = args.out.open("w") if args.out else sys.stdout
     try:
         def emit(record: Record) -> None:
-            out.write(json.dumps(record) + "\n")
+            out.write(json.dumps(record.to_json()) + "\n")
             out.flush()
 
         run(cmd, None, emit)
