@@ -200,11 +200,12 @@ def test_run_parses_records(tmp_path: Path) -> None:
     heuristic = {**TACTIC, "tactic": "machete_heuristic"}
     lines = [json.dumps(r) for r in (DEVICE, PROBLEM, TACTIC, heuristic)]
     binary = fake_binary(tmp_path, ["", *lines], stderr="[w4a16MacheteBench] progress\n")
-    seen: list[dict] = []
+    seen: list = []
     records = machete.run([str(binary)], tmp_path / "log.txt", seen.append)
-    assert records == seen == [DEVICE, PROBLEM, TACTIC, heuristic]
+    assert records == seen
+    assert [r.to_json() for r in records] == [DEVICE, PROBLEM, TACTIC, heuristic]
     tactics = machete.tactic_records(records)
-    assert [t["tactic"] for t in tactics] == [TACTIC["tactic"], "machete_heuristic"]
+    assert [t.result.tactic for t in tactics] == [TACTIC["tactic"], "machete_heuristic"]
     assert "progress" in (tmp_path / "log.txt").read_text()
 
 

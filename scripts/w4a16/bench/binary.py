@@ -75,8 +75,9 @@ def read_record(obj: JsonObject) -> Record:
     return OtherRecord(str(kind), {k: v for k, v in obj.items() if k != "record"})
 
 
-def parse_lines(lines: Iterator[str]) -> Iterator[Record]:
-    """Records from the binary's stdout; anything else is an error worth seeing."""
+def parse_lines(lines: Iterator[str], who: str = "bench binary") -> Iterator[Record]:
+    """Records from a bench binary's stdout (ours, or a peer's, named by `who` in errors);
+    anything else is an error worth seeing."""
     for line in lines:
         line = line.strip()
         if not line:
@@ -84,13 +85,13 @@ def parse_lines(lines: Iterator[str]) -> Iterator[Record]:
         try:
             obj = json.loads(line)
         except json.JSONDecodeError:
-            raise UserError(f"bench binary wrote a line that is not JSON: {line[:200]!r}") from None
+            raise UserError(f"{who} wrote a line that is not JSON: {line[:200]!r}") from None
         if not isinstance(obj, dict) or "record" not in obj:
-            raise UserError(f"bench binary wrote an unexpected record: {line[:200]!r}")
+            raise UserError(f"{who} wrote an unexpected record: {line[:200]!r}")
         try:
             yield read_record(obj)
         except (KeyError, ValueError) as exc:
-            raise UserError(f"bench binary wrote a record this tool cannot read ({exc}): "
+            raise UserError(f"{who} wrote a record this tool cannot read ({exc}): "
                             f"{line[:200]!r}") from None
 
 

@@ -268,11 +268,10 @@ class Sweep:
         cmd = machete.command(s.machete, shape.n, shape.k, [p.m for p in problems], s.group,
                               shape.label, "all", s.seed, s.sampling.binary_args())
 
-        def on_record(obj: JsonObject) -> None:
-            record = binary.read_record(obj)
+        def on_record(record: Record) -> None:
             with self._lock:
                 if self._peer_raw is not None:
-                    self._peer_raw.write(json.dumps(obj) + "\n")
+                    self._peer_raw.write(json.dumps(record.to_json()) + "\n")
                     self._peer_raw.flush()
                 if isinstance(record, TacticRecord) and record.problem.m in by_m:
                     by_m[record.problem.m].peers.append(record.result)
