@@ -174,6 +174,38 @@ BufferPtr clone(DeviceBuffer const& src) {
   return b;
 }
 
+// The first `copies` operand sets (each with activations `a` and output `out`) sized for M:
+// activation rows tiled from `base_a` ([base_rows, k] fp16), the output poisoned; buffers are
+// reallocated only when M changes, and sets beyond `copies` give theirs back. Device-to-device
+// cudaMemcpy/cudaMemset may return before they finish and the timing stream does not wait on
+// the default stream, so this waits for them before any GEMM reads the sets.
+template <class Set>
+std::vector<Set*> activation_sets(std::vector<Set>& sets, int copies, int m, int k, int n,
+                                  DeviceBuffer const& base_a, int base_rows) {
+  std::vector<Set*> out;
+  size_t const row = static_cast<size_t>(k) * 2, a_bytes = static_cast<size_t>(m) * row;
+  for (int i = 0; i < copies; ++i) {
+    Set& s = sets[i];
+    if (!s.a || s.a->bytes != a_bytes) {
+      s.a.reset();
+      s.out.reset();
+      s.a = std::make_unique<DeviceBuffer>(a_bytes);
+      for (int r0 = 0; r0 < m; r0 += base_rows)
+        W4A16_CUDA(cudaMemcpy(s.a->c() + r0 * row, base_a.ptr, std::min(base_rows, m - r0) * row,
+                              cudaMemcpyDeviceToDevice));
+      s.out = std::make_unique<DeviceBuffer>(static_cast<size_t>(m) * n * 2);
+      W4A16_CUDA(cudaMemset(s.out->ptr, kPoisonByte, s.out->bytes));
+    }
+    out.push_back(&s);
+  }
+  for (size_t i = copies; i < sets.size(); ++i) {
+    sets[i].a.reset();
+    sets[i].out.reset();
+  }
+  W4A16_CUDA(cudaDeviceSynchronize());
+  return out;
+}
+
 // Operand copies whose total exceeds l2_factor times the L2 size.
 int copies_for(double l2_factor, size_t l2_bytes, size_t set_bytes) {
   return static_cast<int>(l2_factor * static_cast<double>(l2_bytes) / set_bytes) + 1;

@@ -150,32 +150,7 @@ class Operands {
       }
       sets_.push_back(std::move(s));
     }
-    std::vector<OperandSet*> out;
-    for (int i = 0; i < copies; ++i) {
-      OperandSet& s = sets_[i];
-      size_t const a_bytes = static_cast<size_t>(m) * shape_.k * 2;
-      if (!s.a || s.a->bytes != a_bytes) {
-        s.a.reset();
-        s.out.reset();
-        s.a = std::make_unique<DeviceBuffer>(a_bytes);
-        size_t const row = static_cast<size_t>(shape_.k) * 2;
-        for (int r0 = 0; r0 < m; r0 += base_rows_)
-          W4A16_CUDA(cudaMemcpy(s.a->c() + r0 * row, base_a_->ptr,
-                                std::min(base_rows_, m - r0) * row, cudaMemcpyDeviceToDevice));
-        s.out = std::make_unique<DeviceBuffer>(static_cast<size_t>(m) * shape_.n * 2);
-        W4A16_CUDA(cudaMemset(s.out->ptr, kPoisonByte, s.out->bytes));
-      }
-      out.push_back(&s);
-    }
-    // Sets beyond `copies` keep activations of another M: free them.
-    for (size_t i = copies; i < sets_.size(); ++i) {
-      sets_[i].a.reset();
-      sets_[i].out.reset();
-    }
-    // Device-to-device cudaMemcpy/cudaMemset may return before they finish, and the timing
-    // stream does not wait on the default stream: finish them before any GEMM reads the sets.
-    W4A16_CUDA(cudaDeviceSynchronize());
-    return out;
+    return activation_sets(sets_, copies, m, shape_.k, shape_.n, *base_a_, base_rows_);
   }
 
  private:

@@ -198,29 +198,7 @@ class Operands {
       }
       sets_.push_back(std::move(s));
     }
-    std::vector<OperandSet*> out;
-    for (int i = 0; i < copies; ++i) {
-      OperandSet& s = sets_[i];
-      size_t const a_bytes = static_cast<size_t>(m) * k_ * 2;
-      if (!s.a || s.a->bytes != a_bytes) {
-        s.a.reset();
-        s.out.reset();
-        s.a = std::make_unique<DeviceBuffer>(a_bytes);
-        size_t const row = static_cast<size_t>(k_) * 2;
-        for (int r0 = 0; r0 < m; r0 += host_.base_rows)
-          W4A16_CUDA(cudaMemcpy(s.a->c() + r0 * row, base_a_->ptr,
-                                std::min(host_.base_rows, m - r0) * row, cudaMemcpyDeviceToDevice));
-        s.out = std::make_unique<DeviceBuffer>(static_cast<size_t>(m) * n_ * 2);
-        W4A16_CUDA(cudaMemset(s.out->ptr, kPoisonByte, s.out->bytes));
-      }
-      out.push_back(&s);
-    }
-    for (size_t i = copies; i < sets_.size(); ++i) {
-      sets_[i].a.reset();
-      sets_[i].out.reset();
-    }
-    W4A16_CUDA(cudaDeviceSynchronize());  // the copies above are done before any GEMM starts
-    return out;
+    return activation_sets(sets_, copies, m, k_, n_, *base_a_, host_.base_rows);
   }
 
  private:
