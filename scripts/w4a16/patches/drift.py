@@ -35,7 +35,10 @@ from w4a16.patches.series import Patch
 RECORD = paths.PATCHES / "upstream" / "tested_versions.json"
 ENV = "W4A16_UPSTREAM_VERSIONS"
 LAUNCHER = f"cpp/{compat.LAUNCHER}"
-FILES = (upstream.KERNELS_CMAKELISTS, LAUNCHER)
+# The SM90 mixed-input collective that fix 0004 edits.
+COLLECTIVE = ("cpp/tensorrt_llm/cutlass_extensions/include/cutlass_extensions/gemm/collective/"
+              "sm90_mma_interleaved_tma_gmma_rs_warpspecialized_mixed_input.hpp")
+FILES = (upstream.KERNELS_CMAKELISTS, LAUNCHER, COLLECTIVE)
 RESULTS = ("applies", "refused")
 _SHA1 = re.compile(r"[0-9a-f]{40}")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
