@@ -24,12 +24,33 @@ def test_default_tus_fill_whole_waves_of_jobs() -> None:
     assert instantiations.default_tus(84, jobs=12) == 12
 
 
+def test_decode_tiles_count_their_deep_kernel() -> None:
+    # Fix 0005 compiles a 128-deep kernel beside each tile at most 32 tokens wide: 6 of the
+    # 21 tactics, so the 84 instantiations of the slim build hold 108 kernels.
+    selected = tactics.select(None, tactics.ACTIVATIONS, tactics.QUANT_OPS)
+    weights = [instantiations.kernels_of(i) for i in selected]
+    assert len(selected) == 84 and sum(weights) == 108
+    assert {i.tactic.tile for i in selected if instantiations.kernels_of(i) == 2} == {
+        "64x16", "128x16", "64x32", "128x32"}
+    # 108 kernels need 14 units of at most 8: two waves of 12 on the 16-core GPU machine.
+    assert instantiations.default_tus(84, jobs=12, kernels=108) == 24
+    assert instantiations.default_tus(84, jobs=2, kernels=108) == 14
+
+
 def test_generated_tus_respect_the_bound(tmp_path: Path) -> None:
     selected = tactics.select(tactics.parse_tile_filter("all"), tactics.ACTIVATIONS,
                               tactics.QUANT_OPS)
-    tus = instantiations.default_tus(len(selected), jobs=2)
-    manifest = instantiations.generate(tmp_path, selected, tus, "all")
-    sizes = [text.count("template void") for text in
-             (p.read_text() for p in sorted(tmp_path.glob("w4a16_launchers_*.cu")))]
-    assert sum(sizes) == len(selected) == len(manifest["compiled"])
-    assert max(sizes) <= instantiations.MAX_PER_TU
+    kernels = sum(instantiations.kernels_of(i) for i in selected)
+    for jobs in (2, 12):
+        tus = instantiations.default_tus(len(selected), jobs, kernels)
+        manifest = instantiations.generate(tmp_path, selected, tus, "all")
+        units = [[i for i in selected if i.name in names]
+                 for names in manifest["translation_units"].values()]
+        loads = [sum(instantiations.kernels_of(i) for i in u) for u in units]
+        texts = [p.read_text() for p in sorted(tmp_path.glob("w4a16_launchers_*.cu"))]
+        assert len(texts) == len(units) == tus
+        assert sum(t.count("template void") for t in texts) == len(selected)
+        assert sorted(n for u in units for n in (i.name for i in u)) == sorted(
+            manifest["compiled"])
+        assert max(loads) <= instantiations.MAX_PER_TU
+        assert max(loads) - min(loads) <= 1  # balanced by kernels, not by instantiations

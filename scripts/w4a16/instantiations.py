@@ -35,9 +35,13 @@ from w4a16 import tactics as tx
 from w4a16.errors import UserError
 
 _KERNELS = "tensorrt_llm/kernels/cutlass_kernels/fpA_intB_gemm"
-# nvcc's memory grows with the instantiations in one TU: 21 were killed at about 11 GB on a
-# 23 GB machine running two jobs; 7 per TU ran with 12 jobs on 128 GB.
+# nvcc's memory grows with the kernels in one TU: 21 were killed at about 11 GB on a 23 GB
+# machine running two jobs; 7 per TU ran with 12 jobs on 128 GB, and up to 10 (7 launchers,
+# some with a deep-K kernel) did not.
 MAX_PER_TU = 8
+# Fix 0005 of the series gives every tile at most this many tokens wide a second, 128-deep
+# kernel in the same launcher, which nvcc compiles beside the named one.
+DEEP_K_MAX_TILE_N = 32
 _LAUNCHERS = f"{_KERNELS}/launchers"
 SM90_DISPATCH_HEADER = f"{_KERNELS}/fpA_intB_gemm_template_sm90.h"
 LAUNCHER_INL = f"{_LAUNCHERS}/fpA_intB_launcher_sm90.inl"
@@ -192,15 +196,27 @@ def registry_header(
     return "\n".join(lines)
 
 
-def split_round_robin(
+def kernels_of(inst: tx.Instantiation) -> int:
+    """How many kernels one launcher instantiation compiles: two for a decode tile, whose
+    launcher also holds the 128-deep kernel of fix 0005, else one."""
+    return 2 if inst.tactic.tile_n <= DEEP_K_MAX_TILE_N else 1
+
+
+def split_balanced(
     items: Sequence[tx.Instantiation], parts: int
 ) -> list[list[tx.Instantiation]]:
-    """Deal instantiations so each TU gets a mix of tile sizes (similar compile cost)."""
+    """Deal instantiations into `parts` TUs with about the same number of kernels each (the
+    compile time and memory of one nvcc follow it): the heavier ones first, each to the TU
+    with the fewest kernels so far; within a TU they keep their selection order."""
     parts = max(1, min(parts, len(items)))
+    order = {inst: i for i, inst in enumerate(items)}
     chunks: list[list[tx.Instantiation]] = [[] for _ in range(parts)]
-    for i, inst in enumerate(items):
-        chunks[i % parts].append(inst)
-    return chunks
+    load = [0] * parts
+    for inst in sorted(items, key=lambda x: -kernels_of(x)):  # stable: selection order kept
+        lightest = min(range(parts), key=lambda j: (load[j], len(chunks[j]), j))
+        chunks[lightest].append(inst)
+        load[lightest] += kernels_of(inst)
+    return [sorted(c, key=order.__getitem__) for c in chunks]
 
 
 def runner_tu(activation: str, quant_op: str) -> str:
@@ -244,7 +260,7 @@ def generate(
     chosen = set(selected)
     everything = tx.select()
     missing = [i for i in everything if i not in chosen]
-    chunks = split_round_robin(list(selected), translation_units) if selected else []
+    chunks = split_balanced(list(selected), translation_units) if selected else []
     files = []
     for idx, chunk in enumerate(chunks):
         name = f"w4a16_launchers_{idx:02d}.cu"
@@ -344,7 +360,7 @@ def add_selection_args(parser: argparse.ArgumentParser) -> None:
         type=int,
         default=0,
         help="number of launcher translation units (default: one per CPU core, but at least "
-        f"enough that none holds more than {MAX_PER_TU} instantiations, whose "
+        f"enough that none holds more than {MAX_PER_TU} kernels, whose "
         "nvcc would need over 10 GB; at most one per instantiation)",
     )
 
@@ -357,17 +373,20 @@ def selection_from_args(args: argparse.Namespace,
     quants = tuple(q.strip() for q in args.quant_ops.split(",") if q.strip())
     selected = tx.select(tx.parse_tile_filter(args.tiles), acts, quants)
     text = f"tiles={args.tiles} activations={','.join(acts)} quant_ops={','.join(quants)}"
-    tus = args.tus if args.tus > 0 else default_tus(len(selected), jobs)
+    kernels = sum(kernels_of(i) for i in selected)
+    tus = args.tus if args.tus > 0 else default_tus(len(selected), jobs, kernels)
     return selected, text, tus
 
 
-def default_tus(count: int, jobs: int | None = None) -> int:
+def default_tus(count: int, jobs: int | None = None, kernels: int | None = None) -> int:
     """As many units as whole waves of `jobs` compiles need so that none holds more than
-    MAX_PER_TU instantiations (a 2-core machine otherwise puts 42 of the 84 into one nvcc,
-    which runs out of memory), and no more: with 12 jobs, 84 instantiations make 12 units of
-    7, one wave, where 16 units of 5 or 6 left 4 to start after the first 12 ended."""
+    MAX_PER_TU kernels (a 2-core machine otherwise puts 42 of the 84 instantiations into one
+    nvcc, which runs out of memory), and no more: with 12 jobs, 84 one-kernel instantiations
+    make 12 units of 7, one wave, where 16 units of 5 or 6 left 4 to start after the first
+    12 ended. `kernels`: the count over `count` instantiations (kernels_of), default one
+    each; the series' 84 hold 108, which need 14 units, so 24 with 12 jobs."""
     jobs = max(1, jobs or os.cpu_count() or 1)
-    least = math.ceil(count / MAX_PER_TU)  # fewest units that respect the bound
+    least = math.ceil((kernels or count) / MAX_PER_TU)  # fewest units that respect the bound
     waves = math.ceil(least / jobs)
     return max(1, min(count, jobs * waves))
 
