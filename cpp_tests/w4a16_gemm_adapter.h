@@ -17,6 +17,7 @@
 
 #include <cuda_runtime_api.h>
 
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -212,8 +213,28 @@ inline bool is_gemv(tkc::CutlassGemmConfig const& c) { return c.enableCudaKernel
 
 // Same spelling as scripts/w4a16/tactics.py: tile128x16x64_cluster2x1x1_coop. The K tile is
 // 128 bytes of activations, 64 fp16/bf16 elements.
+// A config that names no SM90 tile (a default-constructed CutlassGemmConfig): the dispatch
+// picks the tile from M (fix 0006 of the series) or, without that fix, refuses it.
+inline bool is_default_config(tkc::CutlassGemmConfig const& c) {
+  return !c.enableCudaKernel &&
+         c.tile_config_sm90 == tkc::CutlassTileConfigSM90::ChooseWithHeuristic;
+}
+
+// The tactic a default config runs for m tokens; nothing where the sources lack the rule.
+inline std::optional<tkc::CutlassGemmConfig> default_config_pick(int m) {
+#ifdef TLLM_SM90_WEIGHT_ONLY_DEFAULT_CONFIG
+  return tensorrt_llm::kernels::cutlass_kernels_oss::sm90_weight_only_default_config(m);
+#else
+  (void)m;
+  return std::nullopt;
+#endif
+}
+
+inline constexpr char const* kDefaultConfigName = "sm90_default_config";
+
 inline std::string tactic_name(tkc::CutlassGemmConfig const& c) {
   if (is_gemv(c)) return kGemvTactic;
+  if (is_default_config(c)) return kDefaultConfigName;
   int cm = 0, cn = 0;
   cluster_shape(c, cm, cn);
   int tm = tile_m(c);
@@ -280,6 +301,13 @@ inline std::string gemv_unavailable(Problem const& p) {
 // Why this tactic cannot run this problem in this build, or "" when it can.
 inline std::string tactic_unavailable(Problem const& p, tkc::CutlassGemmConfig const& c) {
   if (is_gemv(c)) return gemv_unavailable(p);
+  if (is_default_config(c)) {
+    std::optional<tkc::CutlassGemmConfig> const pick = default_config_pick(p.m);
+    if (!pick)
+      return "the SM90 dispatch of these kernel sources has no default config (fix 0006 of the "
+             "series is not applied)";
+    return tactic_unavailable(p, *pick);
+  }
   if (!tactic_compiled(p.act, p.quant, c))
     return "tactic " + tactic_name(c) + " for " + act_name(p.act) + "/" + quant_name(p.quant) +
            " is not compiled in this build (" + build_filter() + ")";

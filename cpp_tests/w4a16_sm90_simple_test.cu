@@ -401,6 +401,37 @@ TEST(HostTactics, HeuristicListsEveryValidPairOnce) {
             1);
 }
 
+// Fix 0006: a config that names no tile runs the 128-row cooperative tile whose token extent is
+// the smallest of 16, 32, 64, 128, 256 that covers M, cluster 1x1, one of the candidates.
+TEST(HostDefaultConfig, PicksTheSmallest128RowTileCoveringM) {
+  EXPECT_TRUE(is_default_config(tkc::CutlassGemmConfig{}));
+  EXPECT_FALSE(is_default_config(candidate_configs().front()));
+#ifndef TLLM_SM90_WEIGHT_ONLY_DEFAULT_CONFIG
+  GTEST_SKIP() << "the SM90 dispatch of these kernel sources has no default config (fix 0006)";
+#else
+  std::vector<std::string> offered;
+  for (auto const& c : candidate_configs()) offered.push_back(tactic_name(c));
+  for (int m = 1; m <= 8192; ++m) {
+    std::optional<tkc::CutlassGemmConfig> const pick = default_config_pick(m);
+    ASSERT_TRUE(pick.has_value());
+    int want_n = 256;
+    for (int n : {16, 32, 64, 128}) {
+      if (m <= n) {
+        want_n = n;
+        break;
+      }
+    }
+    int cm = 0, cn = 0;
+    cluster_shape(*pick, cm, cn);
+    ASSERT_EQ(tile_m(*pick), 128) << "M = " << m;
+    ASSERT_EQ(tile_n(*pick), want_n) << "M = " << m;
+    ASSERT_EQ(cm * 10 + cn, 11) << "M = " << m << ": cluster " << cm << "x" << cn;
+    ASSERT_NE(std::find(offered.begin(), offered.end(), tactic_name(*pick)), offered.end())
+        << tactic_name(*pick) << " is not among the runner's candidates";
+  }
+#endif
+}
+
 TEST(HostCases, EveryCaseIsValidAndNamedUniquely) {
   std::set<std::string> names;
   for (auto const& c : cases()) {
@@ -538,6 +569,34 @@ std::string param_name(::testing::TestParamInfo<TacticParam> const& info) {
          tactic_name(candidate_configs()[info.param.config_index]);
 }
 
+// The checks every launch gets: the kernel it ran is the tactic's (`config`; where the kernel
+// names can be read), no NaN or unwritten output, and every output within its error bound.
+void expect_matches_reference(NamedCase const& nc, PreparedCase const& c,
+                              tkc::CutlassGemmConfig const& config, TacticRun const& run) {
+  std::vector<uint16_t> const& out = run.out;
+  ::testing::Test::RecordProperty("kernel", families(run.kernels));
+  if (!run.kernels.empty())
+    ::testing::Test::RecordProperty("kernel_name", run.kernels.front().substr(0, 1000));
+  if (kCanNameKernels) {
+    std::string const wrong_kernel = kernel_mismatch(config, run.kernels);
+    EXPECT_TRUE(wrong_kernel.empty()) << tactic_name(config) << ": " << wrong_kernel;
+  }
+  ErrorReport r = compare_to_reference(out, c.ref, error_scale(c, config), nc.p.act,
+                                       accumulation_of(config));
+  char rel[32], viol[32];
+  std::snprintf(rel, sizeof rel, "%.3e", r.rel_error);
+  std::snprintf(viol, sizeof viol, "%.3f", r.max_violation);
+  ::testing::Test::RecordProperty("rel_error", rel);
+  ::testing::Test::RecordProperty("max_violation", viol);
+  // With W4A16_SEED fixed, runs see the same inputs: equal hashes mean bit-identical outputs.
+  ::testing::Test::RecordProperty("output_hash", output_hash(out));
+  EXPECT_EQ(r.nan_or_unwritten, 0u) << "NaN or unwritten outputs; first at flat index " << r.first_bad;
+  EXPECT_EQ(r.over_bound, 0u) << r.over_bound << " of " << r.elements << " outputs exceed u*|ref| + 5u*"
+                              << (is_gemv(config) ? "G" : "S") << "; worst ratio " << r.max_violation
+                              << ", first at flat index " << r.first_bad;
+  EXPECT_LE(r.rel_error, r.rel_bound) << "normwise relative error over its bound";
+}
+
 TEST_P(GPU_Tactic, MatchesReference) {
   auto const& param = GetParam();
   auto const config = candidate_configs()[param.config_index];
@@ -551,31 +610,36 @@ TEST_P(GPU_Tactic, MatchesReference) {
   PreparedCase const& c = prepared(param.case_index);
   RecordProperty("seed", std::to_string(c.seed));
   RecordProperty("preprocessing", preprocessing_name(nc.p.k, nc.p.n));
-  TacticRun run = run_tactic(c, config);
-  std::vector<uint16_t> const& out = run.out;
-  RecordProperty("kernel", families(run.kernels));
-  if (!run.kernels.empty()) RecordProperty("kernel_name", run.kernels.front().substr(0, 1000));
-  if (kCanNameKernels) {
-    std::string const wrong_kernel = kernel_mismatch(config, run.kernels);
-    EXPECT_TRUE(wrong_kernel.empty()) << tactic_name(config) << ": " << wrong_kernel;
-  }
-  ErrorReport r = compare_to_reference(out, c.ref, error_scale(c, config), nc.p.act,
-                                       accumulation_of(config));
-  char rel[32], viol[32];
-  std::snprintf(rel, sizeof rel, "%.3e", r.rel_error);
-  std::snprintf(viol, sizeof viol, "%.3f", r.max_violation);
-  RecordProperty("rel_error", rel);
-  RecordProperty("max_violation", viol);
-  // With W4A16_SEED fixed, runs see the same inputs: equal hashes mean bit-identical outputs.
-  RecordProperty("output_hash", output_hash(out));
-  EXPECT_EQ(r.nan_or_unwritten, 0u) << "NaN or unwritten outputs; first at flat index " << r.first_bad;
-  EXPECT_EQ(r.over_bound, 0u) << r.over_bound << " of " << r.elements << " outputs exceed u*|ref| + 5u*"
-                              << (is_gemv(config) ? "G" : "S") << "; worst ratio " << r.max_violation
-                              << ", first at flat index " << r.first_bad;
-  EXPECT_LE(r.rel_error, r.rel_bound) << "normwise relative error over its bound";
+  expect_matches_reference(nc, c, config, run_tactic(c, config));
 }
 
 INSTANTIATE_TEST_SUITE_P(AllCases, GPU_Tactic, ::testing::ValuesIn(all_params()), param_name);
+
+// A config that names no tile, as TensorRT-LLM's callers without a profiled tactic could pass:
+// the SM90 dispatch picks the tile from M (fix 0006 of the series). The launch must run the
+// tile the rule names and match the reference like any tactic.
+class GPU_DefaultConfig : public ::testing::TestWithParam<size_t> {};
+
+TEST_P(GPU_DefaultConfig, RunsTheTileItPicksAndMatchesReference) {
+  NamedCase const& nc = cases()[GetParam()];
+  tkc::CutlassGemmConfig const config{};  // SM90 tile: ChooseWithHeuristic
+  ASSERT_TRUE(is_default_config(config));
+  RecordProperty("case", case_name(nc));
+  W4A16_REQUIRE_SM90();
+  std::optional<tkc::CutlassGemmConfig> const pick = default_config_pick(nc.p.m);
+  std::string const why = tactic_unavailable(nc.p, config);
+  if (!pick || !why.empty()) GTEST_SKIP() << why;
+  RecordProperty("tactic", tactic_name(*pick));
+  RecordProperty("device", device_label());
+  PreparedCase const& c = prepared(GetParam());
+  RecordProperty("seed", std::to_string(c.seed));
+  expect_matches_reference(nc, c, *pick, run_tactic(c, config));
+}
+
+INSTANTIATE_TEST_SUITE_P(AllCases, GPU_DefaultConfig, ::testing::Range(size_t{0}, cases().size()),
+                         [](::testing::TestParamInfo<size_t> const& info) {
+                           return case_name(cases()[info.param]);
+                         });
 
 }  // namespace
 }  // namespace w4a16

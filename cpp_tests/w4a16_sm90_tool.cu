@@ -3,6 +3,8 @@
 //   --w4a16_preprocess=IN,OUT,K,N  write the SM90 layout of IN (K*N int8, row-major) to OUT
 //   --w4a16_case=DIR               run the tactics a case folder asks for (see casefiles.py)
 //   --w4a16_workspace_repro=BYTES  run the stream-K tactics with that much workspace, unchecked
+//   --w4a16_default_config=M,...   print the tactic a config naming no tile runs for each M (fix
+//                                  0006 of the series); host only, no GPU needed
 //
 // It shares the problem set-up and the tactic runner with the tests (w4a16_case_runner.h).
 // Only this repository's builds make it; inside TensorRT-LLM the test alone is added.
@@ -225,6 +227,35 @@ int workspace_repro_mode(std::string const& spec) {
 }
 
 }  // namespace
+// One line per M, in the order given: "m=<M> tactic=<name>" (scripts/w4a16/lab/crossover.py).
+int default_config_mode(std::string const& spec) {
+  std::vector<int> ms;
+  std::stringstream ss(spec);
+  for (std::string item; std::getline(ss, item, ',');) {
+    size_t used = 0;
+    int m = 0;
+    try {
+      m = std::stoi(item, &used);
+    } catch (std::exception const&) {
+      used = 0;
+    }
+    if (item.empty() || used != item.size() || m < 1)
+      throw std::invalid_argument("--w4a16_default_config expects token counts M >= 1, got '" +
+                                  item + "'");
+    ms.push_back(m);
+  }
+  if (ms.empty()) throw std::invalid_argument("--w4a16_default_config expects M,... (got '')");
+  for (int m : ms) {
+    std::optional<tkc::CutlassGemmConfig> const pick = default_config_pick(m);
+    if (!pick)
+      throw std::runtime_error(
+          "the SM90 dispatch of these kernel sources has no default config (fix 0006 of the "
+          "series is not applied)");
+    std::printf("m=%d tactic=%s\n", m, tactic_name(*pick).c_str());
+  }
+  return 0;
+}
+
 }  // namespace w4a16
 
 int main(int argc, char** argv) {
@@ -238,6 +269,8 @@ int main(int argc, char** argv) {
         return w4a16::case_mode(arg.substr(std::string("--w4a16_case=").size()));
       if (arg.rfind("--w4a16_workspace_repro=", 0) == 0)
         return w4a16::workspace_repro_mode(arg.substr(std::string("--w4a16_workspace_repro=").size()));
+      if (arg.rfind("--w4a16_default_config=", 0) == 0)
+        return w4a16::default_config_mode(arg.substr(std::string("--w4a16_default_config=").size()));
     } catch (std::exception const& e) {
       std::fprintf(stderr, "error: %s\n", e.what());
       return 2;
@@ -245,7 +278,8 @@ int main(int argc, char** argv) {
   }
   std::fprintf(stderr,
                "error: no mode given; usage: %s --w4a16_preprocess=IN,OUT,K,N | "
-               "--w4a16_case=DIR | --w4a16_workspace_repro=BYTES\n",
+               "--w4a16_case=DIR | --w4a16_workspace_repro=BYTES | "
+               "--w4a16_default_config=M,...\n",
                argc > 0 ? argv[0] : "w4a16SM90Tool");
   return 2;
 }

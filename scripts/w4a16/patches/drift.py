@@ -38,7 +38,9 @@ LAUNCHER = f"cpp/{compat.LAUNCHER}"
 # The SM90 mixed-input collective that fix 0004 edits.
 COLLECTIVE = ("cpp/tensorrt_llm/cutlass_extensions/include/cutlass_extensions/gemm/collective/"
               "sm90_mma_interleaved_tma_gmma_rs_warpspecialized_mixed_input.hpp")
-FILES = (upstream.KERNELS_CMAKELISTS, LAUNCHER, COLLECTIVE)
+# The SM90 dispatch that fix 0006 edits.
+DISPATCH = "cpp/tensorrt_llm/kernels/cutlass_kernels/fpA_intB_gemm/fpA_intB_gemm_template_sm90.h"
+FILES = (upstream.KERNELS_CMAKELISTS, LAUNCHER, COLLECTIVE, DISPATCH)
 RESULTS = ("applies", "refused")
 _SHA1 = re.compile(r"[0-9a-f]{40}")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
