@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "w4a16_cuda_util.h"
+#include "w4a16_flag_values.h"
 #include "w4a16_host_ref.h"
 
 namespace w4a16::bench {
@@ -55,32 +56,6 @@ struct TimingOptions {
     "  --l2-factor F        operand copies exceed F times the L2 size (default 2)\n" \
     "  --seed S             random seed of the inputs (default 1234)\n" \
     "\n"
-
-int to_int(std::string const& flag, std::string const& v) {
-  size_t used = 0;
-  int x = 0;
-  try {
-    x = std::stoi(v, &used);
-  } catch (std::exception const&) {
-    used = 0;
-  }
-  if (used != v.size() || v.empty())
-    throw std::invalid_argument(flag + " expects an integer, got '" + v + "'");
-  return x;
-}
-
-double to_double(std::string const& flag, std::string const& v) {
-  size_t used = 0;
-  double x = 0;
-  try {
-    x = std::stod(v, &used);
-  } catch (std::exception const&) {
-    used = 0;
-  }
-  if (used != v.size() || v.empty() || !(x > 0))
-    throw std::invalid_argument(flag + " expects a positive number, got '" + v + "'");
-  return x;
-}
 
 // Takes `arg value` when it is one of the timing flags; false for any other flag.
 bool parse_timing_option(std::string const& arg, std::string const& value, TimingOptions& o) {

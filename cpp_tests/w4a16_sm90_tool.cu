@@ -25,6 +25,7 @@
 
 #include "w4a16_case_runner.h"
 #include "w4a16_cuda_util.h"
+#include "w4a16_flag_values.h"
 #include "w4a16_gemm_adapter.h"
 #include "w4a16_host_ref.h"
 
@@ -232,16 +233,10 @@ int default_config_mode(std::string const& spec) {
   std::vector<int> ms;
   std::stringstream ss(spec);
   for (std::string item; std::getline(ss, item, ',');) {
-    size_t used = 0;
-    int m = 0;
-    try {
-      m = std::stoi(item, &used);
-    } catch (std::exception const&) {
-      used = 0;
-    }
-    if (item.empty() || used != item.size() || m < 1)
-      throw std::invalid_argument("--w4a16_default_config expects token counts M >= 1, got '" +
-                                  item + "'");
+    int const m = to_int("--w4a16_default_config", item);
+    if (m < 1)
+      throw std::invalid_argument("--w4a16_default_config expects token counts M >= 1, got " +
+                                  item);
     ms.push_back(m);
   }
   if (ms.empty()) throw std::invalid_argument("--w4a16_default_config expects M,... (got '')");
