@@ -143,3 +143,23 @@ def test_experiment_patch_on_the_whole_series_says_which_fixes_it_needs(tmp_path
     knobs = overlay.EXPERIMENT_PATCHES / "slice-launcher-knobs.patch"
     with pytest.raises(UserError, match=f"--kernel-fixes {overlay.EXPERIMENT_FIXES}"):
         _build(kernels.kind, kernels.root, tmp_path / "ov", "all", [knobs])
+
+
+def test_copied_headers_bring_what_they_include_from_above_their_folder(tmp_path: Path) -> None:
+    """A patched folder's header that includes "../include/common.h" (TensorRT-LLM's
+    fpA_intB_gemm.h does) must find it from its copy in the overlay, transitively."""
+    base, dest = tmp_path / "tree", tmp_path / "ov"
+    for rel, text in {
+        "k/gemm/api.h": '#include "../include/common.h"\n#include "sibling.h"\n',
+        "k/include/common.h": ('#pragma once\n#include "../../top.h"\n'
+                               '#include "../../../outside.h"\n'),
+        "top.h": "// top\n",
+        "k/other/unrelated.h": "// not included\n",
+    }.items():
+        (base / rel).parent.mkdir(parents=True, exist_ok=True)
+        (base / rel).write_text(text)
+    (tmp_path / "outside.h").write_text("// beside the tree, not in it\n")
+    overlay._copy_upward_includes(base / "k/gemm/api.h", base, dest)
+    copied = sorted(p.relative_to(dest).as_posix() for p in dest.rglob("*") if p.is_file())
+    assert copied == ["k/include/common.h", "top.h"]
+    assert (dest / "k/include/common.h").read_text() == (base / "k/include/common.h").read_text()

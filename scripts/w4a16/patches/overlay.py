@@ -56,6 +56,26 @@ def _layout(kind: str, kernel_root: Path) -> tuple[list[Path], Path, int]:
     return _series(SLICE_PATCHES), kernel_root / "csrc" / "nv_internal", 1
 
 
+_UPWARD_INCLUDE = re.compile(r'^\s*#\s*include\s+"((?:\.\./)+[^"]+)"', re.MULTILINE)
+
+
+def _copy_upward_includes(src: Path, base: Path, dest: Path) -> None:
+    """Copy into the overlay what `src` includes by a path that climbs out of its folder
+    (`"../include/common.h"`): the copy of `src` in the overlay resolves that path against its
+    own folder there, where nothing else of the tree is. Followed transitively; files outside
+    the kernel tree are left to the include path."""
+    for target in _UPWARD_INCLUDE.findall(src.read_text(errors="replace")):
+        found = (src.parent / target).resolve()
+        try:
+            rel = found.relative_to(base.resolve())
+        except ValueError:
+            continue
+        if found.is_file() and not (dest / rel).exists():
+            (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(found, dest / rel)
+            _copy_upward_includes(found, base, dest)
+
+
 def overlay_includes(overlay: Path, kind: str, kernel_root: Path,
                      include_dirs: list[Path]) -> list[Path]:
     """The include folders to put first so that patched copies win: the overlay root, and for
@@ -131,6 +151,7 @@ def build_overlay(kind: str, kernel_root: Path, dest: Path,
             for sibling in src.parent.iterdir():
                 if sibling.is_file() and not (dest / rel).with_name(sibling.name).exists():
                     shutil.copy2(sibling, (dest / rel).with_name(sibling.name))
+                    _copy_upward_includes(sibling, base, dest)
         if _git_apply(dest, patch, strip, "--reverse", "--check").returncode == 0:
             applied.append(f"{patch.name} (already in the sources)")
             continue
