@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -73,3 +75,164 @@ def test_bad_records_are_one_line_errors(tmp_path: Path) -> None:
     with pytest.raises(UserError, match="no timed CUTLASS tactic"):
         crossover.read_rows([empty])
     assert crossover.main([str(tmp_path / "missing.jsonl")]) == 2
+
+
+# --- fix 0006's default rule, from a fake w4a16SM90Tool -------------------------------------
+
+C = "tile128x32x64_cluster1x1x1_coop"
+
+# A stand-in for `w4a16SM90Tool --w4a16_default_config=M,...`: A up to M = 4, else C. MODE
+# makes it fail the ways the real one can (or worse). Every call is logged next to it.
+FAKE_TOOL = '''
+import sys
+import time
+from pathlib import Path
+
+args = sys.argv[1:]
+with open(Path(__file__).with_suffix(".log"), "a") as log:
+    log.write(" ".join(args) + "\\n")
+flag = "--w4a16_default_config="
+if len(args) != 1 or not args[0].startswith(flag):
+    print("error: no mode given", file=sys.stderr)
+    sys.exit(2)
+if MODE == "unfixed":
+    print("error: the SM90 dispatch of these kernel sources has no default config (fix 0006 "
+          "of the series is not applied)", file=sys.stderr)
+    sys.exit(2)
+if MODE == "garbage":
+    print("Segmentation fault (core dumped)")
+    sys.exit(0)
+if MODE == "slow":
+    time.sleep(30)
+for m in (int(x) for x in args[0][len(flag):].split(",")):
+    if MODE == "drop" and m == 4:
+        continue
+    name = "tile999x1" if MODE == "badname" else (
+        "tile128x16x64_cluster1x1x1_coop" if m <= 4 else "tile128x32x64_cluster1x1x1_coop")
+    print(f"m={m} tactic={name}")
+if MODE == "extra":
+    print("m=2 tactic=tile128x16x64_cluster1x1x1_coop")
+'''
+
+
+def fake_tool(tmp: Path, mode: str = "ok") -> Path:
+    tool = tmp / f"w4a16SM90Tool_{mode}"
+    tool.write_text(f"#!{sys.executable}\nMODE = {mode!r}\n{FAKE_TOOL}")
+    tool.chmod(0o755)
+    return tool
+
+
+def three_shapes(tmp: Path) -> list[Path]:
+    """Made-up times (us); the default is the GEMV below M = 5 where timed, else B (config 0)."""
+    return [
+        write(tmp / "p.jsonl", "s/p", {1: {GEMV_TACTIC: 5.0, A: 10.0, B: 8.0},
+                                       4: {GEMV_TACTIC: 12.0, A: 10.0, B: 15.0},
+                                       16: {A: 8.0, B: 20.0}}),  # C not timed
+        write(tmp / "q.jsonl", "s/q", {1: {A: 10.0, B: 10.4},  # no GEMV time
+                                       4: {GEMV_TACTIC: 4.0, A: 16.0, B: 20.0},
+                                       16: {C: 10.0, A: 12.0, B: 11.0}}),
+        write(tmp / "r.jsonl", "s/r", {1: {GEMV_TACTIC: 8.0, A: 10.0, B: 12.0},
+                                       4: {GEMV_TACTIC: 11.0, A: 10.0, B: 9.0},
+                                       16: {C: 13.0, A: 10.0, B: 16.0}}),
+    ]
+
+
+def test_default_rule_losses_by_hand(tmp_path: Path) -> None:
+    rows = crossover.read_rows(three_shapes(tmp_path))
+    tool = fake_tool(tmp_path)
+    picks = crossover.default_rule_picks(tool, [1, 4, 16])
+    assert picks == {1: A, 4: A, 16: C}
+    assert tool.with_suffix(".log").read_text() == "--w4a16_default_config=1,4,16\n"
+
+    def losses(rule: Callable) -> dict:
+        return {(p.row.label, p.row.m): (p.tactic, p.loss)
+                for p in crossover.price_rule(rows, rule(picks))}
+
+    # Loss = the rule's time / the fastest time on the row (GEMV included) - 1.
+    assert losses(crossover.fix_pick_everywhere) == {
+        ("s/p", 1): (A, pytest.approx(10 / 5 - 1)), ("s/p", 4): (A, 0.0),
+        ("s/p", 16): (C, None),
+        ("s/q", 1): (A, 0.0), ("s/q", 4): (A, pytest.approx(16 / 4 - 1)), ("s/q", 16): (C, 0.0),
+        ("s/r", 1): (A, pytest.approx(10 / 8 - 1)), ("s/r", 4): (A, pytest.approx(10 / 9 - 1)),
+        ("s/r", 16): (C, pytest.approx(13 / 10 - 1))}
+    # The GEMV below M = 5 where timed (not on s/q at M = 1: A runs there), else the pick.
+    assert losses(crossover.gemv_then_fix_pick) == {
+        ("s/p", 1): (GEMV_TACTIC, 0.0), ("s/p", 4): (GEMV_TACTIC, pytest.approx(12 / 10 - 1)),
+        ("s/p", 16): (C, None),
+        ("s/q", 1): (A, 0.0), ("s/q", 4): (GEMV_TACTIC, 0.0), ("s/q", 16): (C, 0.0),
+        ("s/r", 1): (GEMV_TACTIC, 0.0), ("s/r", 4): (GEMV_TACTIC, pytest.approx(11 / 9 - 1)),
+        ("s/r", 16): (C, pytest.approx(13 / 10 - 1))}
+
+
+def test_default_rule_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    files = three_shapes(tmp_path)
+    out = tmp_path / "table.md"
+    assert crossover.main([*map(str, files), "--default-rule-tool",
+                           str(fake_tool(tmp_path)), "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert out.read_text() == text
+    assert "not learned from the records" in text
+    # The default's losses: 0, 20%, 150% | 4%, 0, 10% | 0, 22%, 60%: sorted, the fifth of nine.
+    assert ("(the GEMV below M = 5, else config 0): 4 of 9 problems within 5% of best, median "
+            "loss 10%, worst 150% (s/p, M = 16); 0 not timed.") in text
+    # The pick everywhere: 100%, 0, - | 0, 300%, 0 | 25%, 11%, 30%: sorted 0 0 0 11 25 30 100
+    # 300, the upper middle is 25%; C was not timed on s/p at M = 16.
+    assert ("3 of 8 problems within 5% of best, median loss 25%, worst 300% (s/q, M = 4); "
+            "1 not timed.") in text
+    # Behind the GEMV: 0, 20%, - | 0, 0, 0 | 0, 22%, 30%.
+    assert ("5 of 8 problems within 5% of best, median loss 0%, worst 30% (s/r, M = 16); "
+            "1 not timed.") in text
+    everywhere, behind = text.split("Fix 0006's pick everywhere, per M")[1].split(
+        "The GEMV below M = 5 where timed, else fix 0006's pick, per M")
+    # default at M = 1: 0, 4%, 0; at 4: 20%, 0, 22%; at 16: 150%, 10%, 60%.
+    assert f"| 1 | {A} | 3 / 3 | 25% | 100% (s/p) | 0% |" in everywhere
+    assert f"| 4 | {A} | 3 / 3 | 11% | 300% (s/q) | 20% |" in everywhere
+    assert f"| 16 | {C} | 2 / 3 | 30% | 30% (s/r) | 60% |" in everywhere
+    assert f"| 1 | {GEMV_TACTIC} on 2 / {A} on 1 | 3 / 3 | 0% | 0% (s/p) | 0% |" in behind
+    assert f"| 4 | {GEMV_TACTIC} | 3 / 3 | 20% | 22% (s/r) | 20% |" in behind
+    assert f"| 16 | {C} | 2 / 3 | 30% | 30% (s/r) | 60% |" in behind
+
+
+def test_without_the_tool_the_output_is_unchanged(tmp_path: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    files = three_shapes(tmp_path)
+    assert crossover.main([str(f) for f in files]) == 0
+    rows = crossover.read_rows(files)
+    assert capsys.readouterr().out == crossover.table(rows) + "\n" + crossover.held_out(rows)
+
+
+@pytest.mark.parametrize(("mode", "message"), [
+    ("missing", "no such file"),
+    ("unfixed", "exited 2: the SM90 dispatch of these kernel sources has no default config "
+                "(fix 0006 of the series is not applied)"),
+    ("garbage", "output line 1 is not 'm=M tactic=NAME': 'Segmentation fault"),
+    ("drop", "printed no tactic for M = 4"),
+    ("extra", "output line 4 answers M = 2, which was not asked"),
+    ("badname", "output line 1: not a tactic name: 'tile999x1'"),
+    ("not_executable", "cannot run it"),
+    ("slow", "no answer within 0.5 s"),
+])
+def test_tool_failures_are_one_line_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                           capsys: pytest.CaptureFixture[str], mode: str,
+                                           message: str) -> None:
+    monkeypatch.setattr(crossover, "TOOL_TIMEOUT_S", 0.5)
+    tool = fake_tool(tmp_path, mode)
+    if mode == "missing":
+        tool.unlink()
+    if mode == "not_executable":
+        tool.chmod(0o644)
+    with pytest.raises(UserError) as caught:
+        crossover.default_rule_picks(tool, [1, 4, 16])
+    said = str(caught.value)
+    assert said.startswith(f"default-rule tool {tool}")
+    assert message in said
+    assert "\n" not in said
+    if mode in ("unfixed", "drop"):
+        assert said.endswith(message)
+    # Through the command: one error line, no traceback, exit 2.
+    files = three_shapes(tmp_path)
+    assert crossover.main([*map(str, files), "--default-rule-tool", str(tool)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.count("\n") == 1
+    assert captured.err.startswith(f"error: default-rule tool {tool}")

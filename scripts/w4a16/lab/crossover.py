@@ -10,21 +10,37 @@ Then it prices selection rules a runtime could apply without profiling, each sha
 in turn: TensorRT-LLM's default; and "the GEMV up to M = T, else the CUTLASS tactic most often
 fastest at that M", with T and those tactics learned from the other shapes only.
 
-    w4a16 lab crossover RECORDS.jsonl [...] [--out table.md]
+With --default-rule-tool it also prices, against the fastest tactic timed on each row, the
+default fix 0006 of the series gives a caller that passes no profiled tactic (a tile picked
+from M alone, as `w4a16SM90Tool --w4a16_default_config=M,...` reports it): that pick at every
+M, and the GEMV below M = 5 (where timed) else that pick. These rules are not learned from
+the records, so nothing is held out.
+
+    w4a16 lab crossover RECORDS.jsonl [...] [--default-rule-tool w4a16SM90Tool] [--out table.md]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import re
+import subprocess
 import sys
-from collections import defaultdict
+from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from w4a16.cli import run_guarded
 from w4a16.errors import UserError
-from w4a16.tactics import GEMV_TACTIC
+from w4a16.tactics import GEMV_TACTIC, Tactic
+
+# TensorRT-LLM's weight-only plugins take the CUDA-core GEMV below this M.
+GEMV_BELOW_M = 5
+# How long the default-rule tool may take to print its picks (host code only).
+TOOL_TIMEOUT_S = 60.0
+# A problem whose loss is at most this counts as within 5% of the best.
+NEAR_BEST = 0.05
 
 
 @dataclass(frozen=True)
@@ -158,9 +174,161 @@ def held_out(rows: list[Row]) -> str:
     return "\n".join(out) + "\n"
 
 
+_PICK_LINE = re.compile(r"^m=(\d+) tactic=(\S+)$")
+
+
+def _one_line(text: str, limit: int = 160) -> str:
+    """`text` squeezed onto one line, cut to `limit` characters."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[:limit - 3] + "..."
+
+
+def default_rule_picks(tool: Path, ms: list[int]) -> dict[int, str]:
+    """Fix 0006's tactic for each M, from `tool --w4a16_default_config=M,...` (host only)."""
+    if not tool.is_file():
+        raise UserError(f"default-rule tool {tool}: no such file")
+    flag = "--w4a16_default_config=" + ",".join(str(m) for m in ms)
+    try:
+        done = subprocess.run([str(tool), flag], capture_output=True, text=True,
+                              timeout=TOOL_TIMEOUT_S, check=False)
+    except subprocess.TimeoutExpired:
+        raise UserError(f"default-rule tool {tool}: no answer within {TOOL_TIMEOUT_S:g} s "
+                        "to --w4a16_default_config") from None
+    except OSError as exc:
+        raise UserError(f"default-rule tool {tool}: cannot run it: {exc.strerror}") from None
+    if done.returncode != 0:
+        lines = [line.strip() for line in done.stderr.splitlines() if line.strip()]
+        errors = [line for line in lines if line.startswith("error:")]
+        said = (errors or lines[-1:] or ["(nothing on stderr)"])[0]
+        said = said.removeprefix("error:").strip()
+        how = (f"exited {done.returncode}" if done.returncode > 0
+               else f"killed by signal {-done.returncode}")
+        raise UserError(f"default-rule tool {tool} {how}: {_one_line(said)}")
+    picks: dict[int, str] = {}
+    for number, line in enumerate(done.stdout.splitlines(), 1):
+        if not line.strip():
+            continue
+        match = _PICK_LINE.match(line.strip())
+        if not match:
+            raise UserError(f"default-rule tool {tool}: output line {number} is not "
+                            f"'m=M tactic=NAME': {_one_line(repr(line), 80)}")
+        m, name = int(match.group(1)), match.group(2)
+        try:
+            Tactic.from_name(name)
+        except ValueError as exc:
+            raise UserError(f"default-rule tool {tool}: output line {number}: "
+                            f"{_one_line(str(exc), 120)}") from None
+        if m not in ms or m in picks:
+            raise UserError(f"default-rule tool {tool}: output line {number} answers M = {m}, "
+                            "which was not asked or was already answered")
+        picks[m] = name
+    missing = [m for m in ms if m not in picks]
+    if missing:
+        shown = ", ".join(str(m) for m in missing[:8]) + (", ..." if len(missing) > 8 else "")
+        raise UserError(f"default-rule tool {tool}: printed no tactic for M = {shown}")
+    return picks
+
+
+@dataclass(frozen=True)
+class Priced:
+    """One row under a rule: the tactic it runs and its loss (None: not timed on the row)."""
+
+    row: Row
+    tactic: str
+    loss: float | None
+
+
+def price_rule(rows: list[Row], pick: Callable[[Row], str]) -> list[Priced]:
+    """Each row's loss under `pick`, against the fastest tactic timed on it (0.05 = 5%)."""
+    priced = []
+    for r in rows:
+        tactic = pick(r)
+        us = r.times.get(tactic)
+        priced.append(Priced(r, tactic, None if us is None else us / r.best_us - 1))
+    return priced
+
+
+def fix_pick_everywhere(picks: dict[int, str]) -> Callable[[Row], str]:
+    """Fix 0006's pick at every M: what a caller without the GEMV gets with no tuned tactic."""
+    return lambda r: picks[r.m]
+
+
+def gemv_then_fix_pick(picks: dict[int, str]) -> Callable[[Row], str]:
+    """The GEMV below M = 5 where it was timed, else fix 0006's pick."""
+    return lambda r: (GEMV_TACTIC if r.m < GEMV_BELOW_M and GEMV_TACTIC in r.times
+                      else picks[r.m])
+
+
+def _median(values: list[float]) -> float:
+    """The same median as the held-out table: the upper middle of the sorted values."""
+    return sorted(values)[len(values) // 2]
+
+
+def _summary(name: str, priced: list[Priced]) -> str:
+    timed = [p for p in priced if p.loss is not None]
+    untimed = len(priced) - len(timed)
+    if not timed:
+        return f"- {name}: not timed on any of the {len(priced)} problems."
+    near = sum(1 for p in timed if p.loss <= NEAR_BEST + 1e-9)
+    worst = max(timed, key=lambda p: p.loss)
+    return (f"- {name}: {near} of {len(timed)} problems within 5% of best, median loss "
+            f"{100 * _median([p.loss for p in timed]):.0f}%, worst "
+            f"{100 * worst.loss:.0f}% ({worst.row.label}, M = {worst.row.m}); "
+            f"{untimed} not timed.")
+
+
+def _per_m(name: str, priced: list[Priced]) -> list[str]:
+    out = [f"{name}, per M (default: TensorRT-LLM's default at that M, for comparison):", "",
+           "| M | pick | timed / problems | median loss | worst loss | default median loss |",
+           "| ---: | --- | ---: | ---: | --- | ---: |"]
+    for m in sorted({p.row.m for p in priced}):
+        at_m = [p for p in priced if p.row.m == m]
+        counts = Counter(p.tactic for p in at_m)
+        pick = (at_m[0].tactic if len(counts) == 1 else
+                " / ".join(f"{t} on {n}" for t, n in counts.most_common()))
+        timed = [p for p in at_m if p.loss is not None]
+        defaults = [p.row.default_loss for p in at_m if p.row.default_loss is not None]
+        default = f"{100 * _median(defaults):.0f}%" if defaults else "-"
+        if timed:
+            worst = max(timed, key=lambda p: p.loss)
+            median = f"{100 * _median([p.loss for p in timed]):.0f}%"
+            worst_text = f"{100 * worst.loss:.0f}% ({worst.row.label})"
+        else:
+            median, worst_text = "-", "-"
+        out.append(f"| {m} | {pick} | {len(timed)} / {len(at_m)} | {median} | {worst_text} "
+                   f"| {default} |")
+    return out
+
+
+def default_rules(rows: list[Row], picks: dict[int, str], tool: Path) -> str:
+    """Fix 0006's default, alone and behind the GEMV, against TensorRT-LLM's default."""
+    everywhere = price_rule(rows, fix_pick_everywhere(picks))
+    behind_gemv = price_rule(rows, gemv_then_fix_pick(picks))
+    default = [Priced(r, r.default_tactic, r.default_loss) for r in rows]
+    first = "fix 0006's pick everywhere (a caller without the GEMV, e.g. the torch op untuned)"
+    second = ("the GEMV below M = 5 where timed, else fix 0006's pick "
+              "(the weight-only plugins' default)")
+    out = [f"Fix 0006's default for a caller that passes no profiled tactic, per M as {tool} "
+           "reports it, priced against the fastest tactic timed on each row (a pick not timed "
+           "on a row leaves it out). These rules are fixed, not learned from the records, so "
+           "no shape is held out.", "",
+           _summary("TensorRT-LLM's default (the GEMV below M = 5, else config 0)", default),
+           _summary(first, everywhere),
+           _summary(second, behind_gemv), ""]
+    out += _per_m("Fix 0006's pick everywhere", everywhere) + [""]
+    out += _per_m("The GEMV below M = 5 where timed, else fix 0006's pick", behind_gemv)
+    return "\n".join(out) + "\n"
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("records", nargs="+", type=Path,
                         help="JSONL files written by the bench binary's --out")
+    parser.add_argument("--default-rule-tool", type=Path, metavar="PATH",
+                        help="the w4a16SM90Tool (built next to the test binary) whose "
+                        "--w4a16_default_config mode gives the series' default pick per M "
+                        "(fix 0006: the tactic a caller that passes no profiled tactic gets); "
+                        "prices that pick, and the GEMV below M = 5 else that pick, against "
+                        "the fastest tactic timed on each row. Host only, no GPU")
     parser.add_argument("--out", type=Path, help="also write the table to this file")
 
 
@@ -168,6 +336,10 @@ def run(args: argparse.Namespace) -> int:
     """Tabulate the crossover and the held-out pricing; print it (and write --out)."""
     rows = read_rows(args.records)
     text = table(rows) + "\n" + held_out(rows)
+    tool = getattr(args, "default_rule_tool", None)
+    if tool is not None:
+        picks = default_rule_picks(tool, sorted({r.m for r in rows}))
+        text += "\n" + default_rules(rows, picks, tool)
     if args.out:
         try:
             args.out.write_text(text)
