@@ -236,3 +236,30 @@ def test_tool_failures_are_one_line_errors(tmp_path: Path, monkeypatch: pytest.M
     assert captured.out == ""
     assert captured.err.count("\n") == 1
     assert captured.err.startswith(f"error: default-rule tool {tool}")
+
+
+def test_records_of_two_builds_are_refused(tmp_path: Path) -> None:
+    # `w4a16 lab variants` writes one file with every variant's records, tagged.
+    mixed = tmp_path / "records.jsonl"
+    lines = [{"record": "tactic", "label": "s/a", "m": 1, "tactic": A, "status": "ok",
+              "median_us": us, "variant": name} for name, us in (("before", 12.0),
+                                                                ("after", 10.0))]
+    mixed.write_text("".join(json.dumps(r) + "\n" for r in lines))
+    with pytest.raises(UserError, match=r"2 variants \(after, before\)"):
+        crossover.read_rows([mixed])
+
+
+def test_untimed_default_is_not_counted_as_no_loss(tmp_path: Path) -> None:
+    # No problem records: nothing says which tactic the default was.
+    files = []
+    for label, gemv in (("s/a", 3.0), ("s/b", 3.0)):
+        path = tmp_path / f"{label[2:]}.jsonl"
+        path.write_text("".join(json.dumps(
+            {"record": "tactic", "label": label, "m": m, "tactic": t, "status": "ok",
+             "median_us": us}) + "\n" for m in (1, 8)
+            for t, us in ((GEMV_TACTIC, gemv * m), (A, 10.0))))
+        files.append(path)
+    text = crossover.held_out(crossover.read_rows(files))
+    assert "| s/a | 1 | not timed |" in text
+    assert "TensorRT-LLM's default was not timed" in text
+    assert text.count("| not timed |") == 2  # both shapes: no default column made up

@@ -68,6 +68,7 @@ def read_rows(files: list[Path]) -> list[Row]:
     """One Row per (shape, M) that has at least one timed CUTLASS tactic."""
     tactics: dict[tuple[str, int], list[dict]] = defaultdict(list)
     defaults: dict[tuple[str, int], str] = {}
+    variants: set[str] = set()
     for path in files:
         try:
             lines = path.read_text().splitlines()
@@ -79,10 +80,17 @@ def read_rows(files: list[Path]) -> list[Row]:
             except json.JSONDecodeError:
                 raise UserError(f"{path}:{number}: not a JSON record") from None
             key = (str(rec.get("label")), int(rec.get("m", 0)))
+            if "variant" in rec:
+                variants.add(str(rec["variant"]))
             if rec.get("record") == "problem":
                 defaults[key] = str(rec.get("default_tactic"))
             elif rec.get("record") == "tactic" and rec.get("status") == "ok":
                 tactics[key].append(rec)
+    if len(variants) > 1:
+        # `w4a16 lab variants` tags each record with its build; two builds' times of the same
+        # tactic must not be mixed into one row.
+        raise UserError(f"the records hold {len(variants)} variants ({', '.join(sorted(variants))})"
+                        "; give the records of one build, e.g. one `w4a16 bench` run's")
     rows = []
     for key in sorted(tactics, key=lambda k: (k[0], k[1])):
         timed = {t["tactic"]: float(t["median_us"]) for t in tactics[key]}
@@ -156,20 +164,24 @@ def held_out(rows: list[Row]) -> str:
     for label in labels:
         t, picks = _learned_rule([r for r in rows if r.label != label])
         test = [r for r in rows if r.label == label]
-        default = sorted(r.default_loss or 0.0 for r in test)
+        # A row whose default was not timed has no default loss, not a loss of 0.
+        default = sorted(r.default_loss for r in test if r.default_loss is not None)
         rule = sorted(_loss(r, GEMV_TACTIC if r.m <= t else picks.get(r.m, r.best_cutlass))
                       for r in test)
         everything_default += default
         everything_rule += rule
-        out.append(f"| {label} | {t} | {100 * default[len(default) // 2]:.0f}% / "
-                   f"{100 * default[-1]:.0f}% | {100 * rule[len(rule) // 2]:.0f}% / "
+        default_cell = (f"{100 * default[len(default) // 2]:.0f}% / {100 * default[-1]:.0f}%"
+                        if default else "not timed")
+        out.append(f"| {label} | {t} | {default_cell} | {100 * rule[len(rule) // 2]:.0f}% / "
                    f"{100 * rule[-1]:.0f}% |")
     everything_default.sort()
     everything_rule.sort()
-    out += ["", f"Over all {len(everything_rule)} rows: TensorRT-LLM's default loses a median "
-            f"{100 * everything_default[len(everything_default) // 2]:.0f}% (worst "
-            f"{100 * everything_default[-1]:.0f}%), the held-out rule a median "
-            f"{100 * everything_rule[len(everything_rule) // 2]:.0f}% (worst "
+    default_text = (f"TensorRT-LLM's default loses a median "
+                    f"{100 * everything_default[len(everything_default) // 2]:.0f}% (worst "
+                    f"{100 * everything_default[-1]:.0f}%, {len(everything_default)} rows timed)"
+                    if everything_default else "TensorRT-LLM's default was not timed")
+    out += ["", f"Over all {len(everything_rule)} rows: {default_text}, the held-out rule a "
+            f"median {100 * everything_rule[len(everything_rule) // 2]:.0f}% (worst "
             f"{100 * everything_rule[-1]:.0f}%), against the fastest tactic measured."]
     return "\n".join(out) + "\n"
 
