@@ -21,6 +21,8 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <fstream>
+#include <iostream>
 #include <memory>
 #include <ostream>
 #include <sstream>
@@ -186,12 +188,66 @@ int copies_for(double l2_factor, size_t l2_bytes, size_t set_bytes) {
   return static_cast<int>(l2_factor * static_cast<double>(l2_bytes) / set_bytes) + 1;
 }
 
-// "name": ..., "sm_count": ..., ..., "cuda_driver": ... of a device record.
-void write_device_fields(std::ostream& js, cudaDeviceProp const& prop, int runtime, int driver) {
-  js << "\"name\": " << json_str(prop.name) << ", \"sm_count\": " << prop.multiProcessorCount
-     << ", \"l2_bytes\": " << static_cast<size_t>(prop.l2CacheSize)
-     << ", \"global_memory_bytes\": " << prop.totalGlobalMem << ", \"cuda_runtime\": " << runtime
-     << ", \"cuda_driver\": " << driver;
+// Where a bench writes its records: the --out file, else stdout. Every line is flushed, so a
+// run cut off keeps what it measured.
+class RecordSink {
+ public:
+  explicit RecordSink(std::string const& path) {
+    if (path.empty()) return;
+    file_.open(path);
+    if (!file_) throw std::invalid_argument("cannot write " + path);
+  }
+  void emit(std::string const& line) {
+    std::ostream& out = file_.is_open() ? static_cast<std::ostream&>(file_) : std::cout;
+    out << line << "\n" << std::flush;
+  }
+
+ private:
+  std::ofstream file_;
+};
+
+// The GPU a bench times on (device 0) and the CUDA versions, for its device record.
+struct DeviceInfo {
+  cudaDeviceProp prop{};
+  int runtime = 0;
+  int driver = 0;
+  size_t l2_bytes() const { return static_cast<size_t>(prop.l2CacheSize); }
+};
+
+DeviceInfo query_device() {
+  DeviceInfo d;
+  W4A16_CUDA(cudaGetDeviceProperties(&d.prop, 0));
+  W4A16_CUDA(cudaRuntimeGetVersion(&d.runtime));
+  W4A16_CUDA(cudaDriverGetVersion(&d.driver));
+  return d;
+}
+
+// The device record: the device's fields, then `extra` (", \"adapter\": ..." of the bench).
+std::string device_record(DeviceInfo const& d, std::string const& extra) {
+  std::ostringstream js;
+  js << "{\"record\": \"device\", \"name\": " << json_str(d.prop.name)
+     << ", \"sm_count\": " << d.prop.multiProcessorCount << ", \"l2_bytes\": " << d.l2_bytes()
+     << ", \"global_memory_bytes\": " << d.prop.totalGlobalMem
+     << ", \"cuda_runtime\": " << d.runtime << ", \"cuda_driver\": " << d.driver << extra << "}";
+  return js.str();
+}
+
+// False, after a one-line error naming the bench, where no SM90 GPU can run it.
+bool sm90_usable(char const* binary) {
+  std::string const why = sm90_unavailable_reason();
+  if (why.empty()) return true;
+  std::fprintf(stderr, "error: %s needs an SM90 GPU: %s\n", binary, why.c_str());
+  return false;
+}
+
+// After a tactic threw: clear CUDA's last error and make sure the device still runs work. A
+// device left unusable would fail every later tactic, so the run stops there instead.
+void stop_if_device_unusable(std::string const& tactic, std::string const& message,
+                             cudaStream_t stream) {
+  cudaGetLastError();
+  if (cudaStreamSynchronize(stream) != cudaSuccess || cudaDeviceSynchronize() != cudaSuccess)
+    throw std::runtime_error("CUDA error left the device unusable after " + tactic + ": " +
+                             message);
 }
 
 // ---- device kernels ---------------------------------------------------------------------

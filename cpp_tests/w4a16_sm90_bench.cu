@@ -293,33 +293,13 @@ TacticResult time_tactic(Options const& o, Problem const& p, tkc::CutlassGemmCon
 }
 
 int run(Options const& o) {
-  std::string why = sm90_unavailable_reason();
-  if (!why.empty()) {
-    std::fprintf(stderr, "error: w4a16SM90Bench needs an SM90 GPU: %s\n", why.c_str());
-    return 2;
-  }
-  std::ofstream file;
-  if (!o.out.empty()) {
-    file.open(o.out);
-    if (!file) throw std::invalid_argument("cannot write " + o.out);
-  }
-  std::ostream& out = o.out.empty() ? std::cout : file;
-  auto emit = [&](std::string const& line) { out << line << "\n" << std::flush; };
-
-  cudaDeviceProp prop{};
-  W4A16_CUDA(cudaGetDeviceProperties(&prop, 0));
-  int runtime = 0, driver = 0;
-  W4A16_CUDA(cudaRuntimeGetVersion(&runtime));
-  W4A16_CUDA(cudaDriverGetVersion(&driver));
-  size_t const l2 = static_cast<size_t>(prop.l2CacheSize);
-  {
-    std::ostringstream js;
-    js << "{\"record\": \"device\", ";
-    write_device_fields(js, prop, runtime, driver);
-    js << ", \"adapter\": " << json_str(kAdapterName)
-       << ", \"build_filter\": " << json_str(build_filter()) << "}";
-    emit(js.str());
-  }
+  if (!sm90_usable("w4a16SM90Bench")) return 2;
+  RecordSink sink(o.out);
+  auto emit = [&](std::string const& line) { sink.emit(line); };
+  DeviceInfo const device = query_device();
+  size_t const l2 = device.l2_bytes();
+  emit(device_record(device, ", \"adapter\": " + json_str(kAdapterName) +
+                                 ", \"build_filter\": " + json_str(build_filter())));
 
   auto const configs = candidate_configs();
   cudaStream_t stream;
@@ -357,7 +337,7 @@ int run(Options const& o) {
          << ", \"set_bytes\": " << bytes << ", \"working_set_bytes\": " << bytes * copies
          << ", \"default_tactic\": " << json_str(default_tactic(p, configs))
          << ", \"occupancies\": {" << occ_js.str() << "}, \"trtllm_estimate\": "
-         << trtllm_estimate(p, configs, occupancies, ws_bytes, prop.multiProcessorCount) << "}";
+         << trtllm_estimate(p, configs, occupancies, ws_bytes, device.prop.multiProcessorCount) << "}";
       emit(js.str());
     }
 
@@ -383,10 +363,7 @@ int run(Options const& o) {
           r = TacticResult();
           r.status = "error";
           r.message = first_line(e.what());
-          cudaGetLastError();
-          if (cudaStreamSynchronize(stream) != cudaSuccess || cudaDeviceSynchronize() != cudaSuccess)
-            throw std::runtime_error("CUDA error left the device unusable after " + name + ": " +
-                                     r.message);
+          stop_if_device_unusable(name, r.message, stream);
         }
       }
       std::ostringstream js;

@@ -290,36 +290,20 @@ MacheteResult time_schedule(Options const& o, Problem const& p, mp::ScheduleEntr
 }
 
 int run(Options const& o) {
-  std::string why = sm90_unavailable_reason();
-  if (!why.empty()) {
-    std::fprintf(stderr, "error: %s needs an SM90 GPU: %s\n", kBinary, why.c_str());
-    return 2;
-  }
-  std::ofstream file;
-  if (!o.out.empty()) {
-    file.open(o.out);
-    if (!file) throw std::invalid_argument("cannot write " + o.out);
-  }
-  std::ostream& out = o.out.empty() ? std::cout : file;
-  auto emit = [&](std::string const& line) { out << line << "\n" << std::flush; };
+  if (!sm90_usable(kBinary)) return 2;
+  RecordSink sink(o.out);
+  auto emit = [&](std::string const& line) { sink.emit(line); };
 
   auto const& compiled = mp::compiled_schedules();
   auto const tree = mp::tree_schedules();
-  cudaDeviceProp prop{};
-  W4A16_CUDA(cudaGetDeviceProperties(&prop, 0));
-  int runtime = 0, driver = 0;
-  W4A16_CUDA(cudaRuntimeGetVersion(&runtime));
-  W4A16_CUDA(cudaDriverGetVersion(&driver));
-  size_t const l2 = static_cast<size_t>(prop.l2CacheSize);
+  DeviceInfo const device = query_device();
+  size_t const l2 = device.l2_bytes();
   {
     std::string names;
     for (auto const& e : compiled) names += (names.empty() ? "" : ",") + std::string(e.name);
-    std::ostringstream js;
-    js << "{\"record\": \"device\", ";
-    write_device_fields(js, prop, runtime, driver);
-    js << ", \"adapter\": \"machete\", \"build_filter\": " << json_str("schedules=" + names)
-       << ", \"machete_tree\": " << json_str(W4A16_MACHETE_TREE) << "}";
-    emit(js.str());
+    emit(device_record(device, ", \"adapter\": \"machete\", \"build_filter\": " +
+                                   json_str("schedules=" + names) +
+                                   ", \"machete_tree\": " + json_str(W4A16_MACHETE_TREE)));
   }
 
   cudaStream_t stream;
@@ -376,9 +360,7 @@ int run(Options const& o) {
           r = MacheteResult();
           r.status = "error";
           r.message = first_line(e.what());
-          cudaGetLastError();
-          if (cudaStreamSynchronize(stream) != cudaSuccess || cudaDeviceSynchronize() != cudaSuccess)
-            throw std::runtime_error("CUDA error left the device unusable after " + name + ": " + r.message);
+          stop_if_device_unusable(name, r.message, stream);
         }
       }
       std::ostringstream js;
