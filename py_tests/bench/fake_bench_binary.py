@@ -40,13 +40,19 @@ def default_tactic(m: int) -> str:
     return GEMV if GEMV in candidates() and m < 5 else TACTICS[0]
 
 
-def main() -> int:
-    p = argparse.ArgumentParser()
+def add_problem_and_timing_flags(p: argparse.ArgumentParser) -> None:
+    """The numeric flags every bench binary takes (w4a16_bench_timing.h), here and in the
+    Machete peer's stand-in."""
     for flag in ("--n", "--k", "--group", "--seed", "--min-samples", "--max-samples",
                  "--max-launches", "--warmup"):
         p.add_argument(flag, type=int)
     for flag in ("--budget-ms", "--sample-us", "--l2-factor"):
         p.add_argument(flag, type=float)
+
+
+def main() -> int:
+    p = argparse.ArgumentParser()
+    add_problem_and_timing_flags(p)
     for flag in ("--m", "--dtype", "--quant", "--label", "--tactics"):
         p.add_argument(flag)
     a = p.parse_args()

@@ -12,16 +12,15 @@ import json
 import os
 import sys
 
+# Run as a script: its folder is first on sys.path, so the bench stand-in imports as a module.
+from fake_bench_binary import add_problem_and_timing_flags
+
 SCHEDULES = ("128x16_1x1x1_TmaMI_TmaCoop_streamK", "128x64_2x1x1_TmaMI_TmaCoop_streamK")
 
 
 def main() -> int:
     p = argparse.ArgumentParser()
-    for flag in ("--n", "--k", "--group", "--seed", "--min-samples", "--max-samples",
-                 "--max-launches", "--warmup"):
-        p.add_argument(flag, type=int)
-    for flag in ("--budget-ms", "--sample-us", "--l2-factor"):
-        p.add_argument(flag, type=float)
+    add_problem_and_timing_flags(p)
     p.add_argument("--m", required=True)
     p.add_argument("--label", default="")
     p.add_argument("--schedules", default="all")
