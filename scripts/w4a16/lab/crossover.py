@@ -170,18 +170,18 @@ def held_out(rows: list[Row]) -> str:
                       for r in test)
         everything_default += default
         everything_rule += rule
-        default_cell = (f"{100 * default[len(default) // 2]:.0f}% / {100 * default[-1]:.0f}%"
+        default_cell = (f"{100 * _median(default):.0f}% / {100 * default[-1]:.0f}%"
                         if default else "not timed")
-        out.append(f"| {label} | {t} | {default_cell} | {100 * rule[len(rule) // 2]:.0f}% / "
+        out.append(f"| {label} | {t} | {default_cell} | {100 * _median(rule):.0f}% / "
                    f"{100 * rule[-1]:.0f}% |")
     everything_default.sort()
     everything_rule.sort()
     default_text = (f"TensorRT-LLM's default loses a median "
-                    f"{100 * everything_default[len(everything_default) // 2]:.0f}% (worst "
+                    f"{100 * _median(everything_default):.0f}% (worst "
                     f"{100 * everything_default[-1]:.0f}%, {len(everything_default)} rows timed)"
                     if everything_default else "TensorRT-LLM's default was not timed")
     out += ["", f"Over all {len(everything_rule)} rows: {default_text}, the held-out rule a "
-            f"median {100 * everything_rule[len(everything_rule) // 2]:.0f}% (worst "
+            f"median {100 * _median(everything_rule):.0f}% (worst "
             f"{100 * everything_rule[-1]:.0f}%), against the fastest tactic measured."]
     return "\n".join(out) + "\n"
 
@@ -272,7 +272,7 @@ def gemv_then_fix_pick(picks: dict[int, str]) -> Callable[[Row], str]:
 
 
 def _median(values: list[float]) -> float:
-    """The same median as the held-out table: the upper middle of the sorted values."""
+    """The median every table here reports: the upper middle of the sorted values."""
     return sorted(values)[len(values) // 2]
 
 
