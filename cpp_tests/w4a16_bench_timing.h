@@ -41,7 +41,7 @@ namespace {
 
 // The sampling options every bench takes (flag names in parse_timing_option).
 struct TimingOptions {
-  double budget_ms = 15, sample_us = 500, l2_factor = 2;
+  double budget_ms = 15, sample_us = 500, l2_factor = 2, settle_ms = 0;
   int min_samples = 5, max_samples = 100, max_launches = 32, warmup = 2;
   unsigned long long seed = 1234;
 };
@@ -55,6 +55,9 @@ struct TimingOptions {
     "  --sample-us X        aim for samples (graph replays) of about this long (default 500)\n" \
     "  --max-launches N     most launches in one graph, unless the copies need more (default 32)\n" \
     "  --warmup N           untimed replays before sampling (default 2)\n" \
+    "  --settle-ms X        then replay untimed for about X ms, so a kernel that runs the GPU\n" \
+    "                       into its power cap is timed at the clock its own load settles at\n" \
+    "                       (default 0: sampling starts right after the warm-up)\n" \
     "  --l2-factor F        operand copies exceed F times the L2 size (default 2)\n" \
     "  --seed S             random seed of the inputs (default 1234)\n" \
     "\n"
@@ -64,6 +67,7 @@ bool parse_timing_option(std::string const& arg, std::string const& value, Timin
   if (arg == "--budget-ms") o.budget_ms = to_double(arg, value);
   else if (arg == "--sample-us") o.sample_us = to_double(arg, value);
   else if (arg == "--l2-factor") o.l2_factor = to_double(arg, value);
+  else if (arg == "--settle-ms") o.settle_ms = to_double(arg, value, /*zero_ok=*/true);
   else if (arg == "--min-samples") o.min_samples = to_int(arg, value);
   else if (arg == "--max-samples") o.max_samples = to_int(arg, value);
   else if (arg == "--max-launches") o.max_launches = to_int(arg, value);
@@ -123,6 +127,7 @@ void check_problem_options(ProblemOptions const& o) {
 void check_timing_options(TimingOptions const& o) {
   if (o.min_samples < 1 || o.max_samples < o.min_samples || o.max_launches < 1 || o.warmup < 0)
     throw std::invalid_argument("need 1 <= --min-samples <= --max-samples, --max-launches >= 1");
+  if (o.settle_ms > 600e3) throw std::invalid_argument("--settle-ms must be at most 600000");
 }
 
 // ---- small helpers ----------------------------------------------------------------------
@@ -344,6 +349,12 @@ class Timer {
     return ms;
   }
 
+  // `reps` untimed replays, then wait for them.
+  void run(GraphExec const& g, int reps, cudaStream_t stream) {
+    for (int i = 0; i < reps; ++i) W4A16_CUDA(cudaGraphLaunch(g.exec, stream));
+    W4A16_CUDA(cudaStreamSynchronize(stream));
+  }
+
  private:
   int* flag_ = nullptr;
   int* flag_dev_ = nullptr;
@@ -392,6 +403,11 @@ unsigned long long poisoned_run(Launch const& launch, DeviceBuffer const& out, s
   return nonfinite;
 }
 
+// Replays that fill about settle_ms (at least one, at most a million).
+int settle_replays(double settle_ms, double sample_ms) {
+  return static_cast<int>(std::clamp(std::ceil(settle_ms / sample_ms), 1.0, 1e6));
+}
+
 // Times launch(i, stream) over `copies` operand copies and fills r's times, samples and
 // launches per sample.
 template <typename Launch>
@@ -408,6 +424,7 @@ void sample_launches(TimingOptions const& o, Launch const& launch, int copies, T
   if (r.launches != copies) graph = capture(launch, r.launches, stream);
   if (o.warmup > 0) timer.replays(*graph, o.warmup, stream);
   double const sample_ms = launch_ms * r.launches;
+  if (o.settle_ms > 0) timer.run(*graph, settle_replays(o.settle_ms, sample_ms), stream);
   r.samples = static_cast<int>(std::clamp(o.budget_ms / sample_ms, static_cast<double>(o.min_samples),
                                           static_cast<double>(o.max_samples)));
   auto ms = timer.replays(*graph, r.samples, stream);

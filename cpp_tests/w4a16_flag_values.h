@@ -2,6 +2,7 @@
 // the number, else the error names the flag and the value.
 #pragma once
 
+#include <cmath>
 #include <stdexcept>
 #include <string>
 
@@ -20,7 +21,8 @@ inline int to_int(std::string const& flag, std::string const& v) {
   return x;
 }
 
-inline double to_double(std::string const& flag, std::string const& v) {
+// A finite number above zero, or zero too where zero_ok (a length of time that may be none).
+inline double to_double(std::string const& flag, std::string const& v, bool zero_ok = false) {
   size_t used = 0;
   double x = 0;
   try {
@@ -28,8 +30,11 @@ inline double to_double(std::string const& flag, std::string const& v) {
   } catch (std::exception const&) {
     used = 0;
   }
-  if (used != v.size() || v.empty() || !(x > 0))
-    throw std::invalid_argument(flag + " expects a positive number, got '" + v + "'");
+  bool const in_range = std::isfinite(x) && (x > 0 || (zero_ok && x == 0));
+  if (used != v.size() || v.empty() || !in_range)
+    throw std::invalid_argument(flag + (zero_ok ? " expects a number of zero or more, got '"
+                                                : " expects a positive number, got '") +
+                                v + "'");
   return x;
 }
 

@@ -46,7 +46,7 @@ def add_problem_and_timing_flags(p: argparse.ArgumentParser) -> None:
     for flag in ("--n", "--k", "--group", "--seed", "--min-samples", "--max-samples",
                  "--max-launches", "--warmup"):
         p.add_argument(flag, type=int)
-    for flag in ("--budget-ms", "--sample-us", "--l2-factor"):
+    for flag in ("--budget-ms", "--sample-us", "--l2-factor", "--settle-ms"):
         p.add_argument(flag, type=float)
 
 

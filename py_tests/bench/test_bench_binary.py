@@ -42,6 +42,16 @@ def test_help_documents_every_flag_the_sweep_passes():
         assert f"  {flag} " in proc.stdout, flag
 
 
+def test_the_sweeps_default_flags_parse():
+    # Every flag the sweep passes, with the default plan's values (a zero --settle-ms too),
+    # is parsed before --help is acted on; bad values get one error line and exit 2.
+    proc = run(*Sampling().binary_args(), "--help")
+    assert proc.returncode == 0, proc.stderr
+    for flag, value in (("--settle-ms", "-1"), ("--settle-ms", "nan"), ("--budget-ms", "0")):
+        proc = run(flag, value, "--help")
+        assert proc.returncode == 2 and proc.stderr.startswith("error: " + flag), proc.stderr
+
+
 def test_list_gives_the_heuristic_order_and_what_was_compiled():
     binary = bench_binary_or_skip()
     proc = run("--list")

@@ -75,6 +75,16 @@ def test_nonpositive_numbers_are_refused_by_argparse(capsys):
     assert "must be positive" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("value, message", [("-1", "must be zero or more"),
+                                            ("nan", "not a finite number")])
+def test_settle_time_may_be_zero_but_not_negative(capsys, value, message):
+    assert command.settings_from_args(parse("--settle-ms", "0")).sampling.settle_ms == 0
+    assert command.settings_from_args(parse("--settle-ms", "800")).sampling.settle_ms == 800
+    with pytest.raises(SystemExit):
+        parse("--settle-ms", value)
+    assert message in capsys.readouterr().err
+
+
 def test_every_preset_is_in_the_one_table():
     by_label = {x.label: (x.n, x.k) for x in shapes.shapes(shapes.MODELS)}
     # (heads + 2 kv heads) x head_dim, hidden | hidden | intermediate, hidden | hidden, inter.

@@ -52,4 +52,12 @@ def test_plan_flags_round_trip():
     flags = dict(zip(args[::2], args[1::2], strict=True))
     assert flags["--budget-ms"] == "7.5" and flags["--max-launches"] == "16"
     assert set(flags) == {"--budget-ms", "--min-samples", "--max-samples", "--sample-us",
-                          "--max-launches", "--warmup", "--l2-factor"}
+                          "--max-launches", "--warmup", "--l2-factor", "--settle-ms"}
+    assert flags["--settle-ms"] == "0"
+
+
+def test_settle_replays_fill_the_settle_time():
+    assert timing.settle_replays(1000.0, 0.5) == 2000
+    assert timing.settle_replays(1000.0, 3.0) == 334  # rounded up: at least the time asked
+    assert timing.settle_replays(0.1, 5.0) == 1  # never none once asked for
+    assert timing.settle_replays(1e9, 1e-3) == 1_000_000  # capped

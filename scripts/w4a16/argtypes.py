@@ -3,23 +3,29 @@
 from __future__ import annotations
 
 import argparse
+import math
 from collections.abc import Callable
 from pathlib import Path
 
 
-def positive(kind: type[int] | type[float]) -> Callable[[str], int | float]:
-    """A type= function accepting only numbers above zero, with a one-line error otherwise."""
+def positive(kind: type[int] | type[float], *, zero_ok: bool = False
+             ) -> Callable[[str], int | float]:
+    """A type= function accepting only finite numbers above zero (or zero too, with
+    zero_ok), with a one-line error otherwise."""
 
     def parse(text: str) -> int | float:
         try:
             value = kind(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-        if value <= 0:
-            raise argparse.ArgumentTypeError(f"must be positive: {text!r}")
+        if not math.isfinite(value):
+            raise argparse.ArgumentTypeError(f"not a finite number: {text!r}")
+        if value < 0 or (value == 0 and not zero_ok):
+            need = "zero or more" if zero_ok else "positive"
+            raise argparse.ArgumentTypeError(f"must be {need}: {text!r}")
         return value
 
-    parse.__name__ = f"positive {kind.__name__}"
+    parse.__name__ = f"{'non-negative' if zero_ok else 'positive'} {kind.__name__}"
     return parse
 
 

@@ -80,6 +80,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--l2-factor", type=positive(float), default=d.l2_factor,
                    help="operand copies exceed this many times the L2 size (default "
                    f"{d.l2_factor:g})")
+    p.add_argument("--settle-ms", type=positive(float, zero_ok=True), default=d.settle_ms,
+                   help="before sampling each kernel, replay it untimed for about this many "
+                   "ms: at compute-bound sizes the GPU reaches its power cap within "
+                   "milliseconds, and without settling a kernel's time depends on what ran "
+                   "before it (default 0; docs/bench.md says when to use it)")
     p.add_argument("--seed", type=int, default=1234, help="random seed of all inputs")
     p.add_argument("--time-limit", type=positive(float), default=None, metavar="SECONDS",
                    help="start no new (shape, dtype) job after this many seconds; the report "
@@ -118,7 +123,8 @@ def settings_from_args(args: argparse.Namespace) -> sweep.SweepSettings:
         raise UserError("--min-samples is larger than --max-samples")
     sampling = Sampling(budget_ms=args.budget_ms, min_samples=args.min_samples,
                 max_samples=args.max_samples, sample_us=args.sample_us,
-                max_launches=args.max_launches, l2_factor=args.l2_factor)
+                max_launches=args.max_launches, l2_factor=args.l2_factor,
+                settle_ms=args.settle_ms)
     return sweep.SweepSettings(
         out_dir=args.out, binary=args.binary or binary.default_bench_binary(),
         shapes=selected, ms=tuple(ms), dtypes=tuple(dtypes), group=args.group,

@@ -26,6 +26,7 @@ class Sampling:
     max_launches: int = 32
     warmup: int = 2
     l2_factor: float = 2.0
+    settle_ms: float = 0.0
 
     def to_json(self) -> dict[str, float | int]:
         return asdict(self)
@@ -35,7 +36,13 @@ class Sampling:
         return ["--budget-ms", f"{self.budget_ms:g}", "--min-samples", str(self.min_samples),
                 "--max-samples", str(self.max_samples), "--sample-us", f"{self.sample_us:g}",
                 "--max-launches", str(self.max_launches), "--warmup", str(self.warmup),
-                "--l2-factor", f"{self.l2_factor:g}"]
+                "--l2-factor", f"{self.l2_factor:g}", "--settle-ms", f"{self.settle_ms:g}"]
+
+
+def settle_replays(settle_ms: float, sample_ms: float) -> int:
+    """Untimed replays that fill about settle_ms (at least one, at most a million), as the
+    bench binary counts them."""
+    return int(min(max(math.ceil(settle_ms / max(sample_ms, 1e-6)), 1), 1_000_000))
 
 
 def copies_for(set_bytes: int, l2_bytes: int, l2_factor: float) -> int:

@@ -81,6 +81,10 @@ def time_launches(torch: Any, launch: Callable[[int], Any], copies: int,
         graph = _capture(torch, launch, copies, launches)
     if sampling.warmup:
         _queued(torch, graph.replay, sampling.warmup)
+    if sampling.settle_ms > 0:
+        for _ in range(timing.settle_replays(sampling.settle_ms, launch_us * launches * 1e-3)):
+            graph.replay()
+        torch.cuda.synchronize()
     reps = timing.sample_count(launch_us * launches, sampling)
     ms = _queued(torch, graph.replay, reps)
     stats = timing.summarize([x * 1e3 / launches for x in ms])

@@ -403,7 +403,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     ms = [int(m) for m in args.m.split(",") if m]
     timing = []
     for flag in ("budget_ms", "min_samples", "max_samples", "sample_us", "max_launches",
-                 "warmup", "l2_factor"):
+                 "warmup", "l2_factor", "settle_ms"):
         value = getattr(args, flag)
         if value is not None:
             timing += ["--" + flag.replace("_", "-"), f"{value:g}" if isinstance(value, float)
@@ -454,7 +454,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     r.add_argument("--seed", type=int, default=1234)
     for flag, kind in (("--budget-ms", float), ("--min-samples", int), ("--max-samples", int),
                        ("--sample-us", float), ("--max-launches", int), ("--warmup", int),
-                       ("--l2-factor", float)):
+                       ("--l2-factor", float), ("--settle-ms", float)):
         r.add_argument(flag, type=kind)
     r.add_argument("--out", type=Path, help="write the records here instead of stdout")
     r.set_defaults(func=_cmd_run)
