@@ -130,9 +130,19 @@ def test_experiment_patches_apply_to_the_real_slice_after_the_fixes(tmp_path: Pa
         kernels = sources.locate_slice(paths.cache_dir(), fetch=False)
     except UserError as exc:
         pytest.skip(f"the kernel sources are not here: {exc}")
-    _, applied = _build(kernels.kind, kernels.root, tmp_path / "ov", overlay.EXPERIMENT_FIXES,
-                        [patch])
+    _, applied = _build(kernels.kind, kernels.root, tmp_path / "ov",
+                        overlay.experiment_fixes(patch), [patch])
     assert applied[-1] == patch.name
+
+
+def test_an_experiment_names_the_fixes_it_applies_on(tmp_path: Path) -> None:
+    plain = tmp_path / "plain.patch"
+    plain.write_text("What it tries.\n\ndiff --git a/x b/x\n")
+    assert overlay.experiment_fixes(plain) == overlay.EXPERIMENT_FIXES
+    named = tmp_path / "named.patch"
+    named.write_text("What it tries.\nApply on: --kernel-fixes 0002,0004\n\ndiff --git a/x b/x\n"
+                     "+Apply on: --kernel-fixes all\n")
+    assert overlay.experiment_fixes(named) == "0002,0004"
 
 
 def test_experiment_patch_on_the_whole_series_says_which_fixes_it_needs(tmp_path: Path) -> None:

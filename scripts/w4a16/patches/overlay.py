@@ -27,9 +27,18 @@ SLICE_PATCHES = paths.PATCHES / "slice"
 KERNEL_PATCHES = paths.PATCHES / "kernel"
 EXPERIMENT_PATCHES = paths.PATCHES / "experiments"  # measurement only, never in the series
 # The experiment patches were written and measured on top of this selection of the series
-# (`--kernel-fixes`); later fixes touch the same lines, so they need it to apply.
+# (`--kernel-fixes`); later fixes touch the same lines, so they need it to apply. One written
+# on another selection names it in its description: "Apply on: --kernel-fixes SELECTION".
 EXPERIMENT_FIXES = "0002"
 _TARGET = re.compile(r"^\+\+\+ b/(\S+)$", re.MULTILINE)
+_APPLY_ON = re.compile(r"^Apply on: --kernel-fixes (\S+)$", re.MULTILINE)
+
+
+def experiment_fixes(patch: Path) -> str:
+    """The `--kernel-fixes` selection an experiment patch applies on top of."""
+    text = patch.read_text()
+    found = _APPLY_ON.search(text.split("\ndiff --git ", 1)[0])
+    return found.group(1) if found else EXPERIMENT_FIXES
 
 
 def _series(folder: Path) -> list[Path]:
@@ -164,7 +173,8 @@ def build_overlay(kind: str, kernel_root: Path, dest: Path,
             why = compat.explain([Path(*Path(t).parts[strip - 1:]).as_posix() for t in targets],
                                  base)
             first = f"{why} ({first})" if why else first
-            hint = (f" (experiment patches apply on top of --kernel-fixes {EXPERIMENT_FIXES})"
+            hint = (f" (this experiment patch applies on top of --kernel-fixes "
+                    f"{experiment_fixes(patch)})"
                     if patch.parent == EXPERIMENT_PATCHES.resolve() else "")
             raise UserError(f"kernel patch {patch.name} does not apply to {base}: {first}"
                             + hint)
