@@ -40,7 +40,9 @@ COLLECTIVE = ("cpp/tensorrt_llm/cutlass_extensions/include/cutlass_extensions/ge
               "sm90_mma_interleaved_tma_gmma_rs_warpspecialized_mixed_input.hpp")
 # The SM90 dispatch that fix 0006 edits.
 DISPATCH = "cpp/tensorrt_llm/kernels/cutlass_kernels/fpA_intB_gemm/fpA_intB_gemm_template_sm90.h"
-FILES = (upstream.KERNELS_CMAKELISTS, LAUNCHER, COLLECTIVE, DISPATCH)
+# The CUDA-core GEMV's dispatch that fix 0007 edits.
+GEMV_DISPATCH = "cpp/tensorrt_llm/kernels/weightOnlyBatchedGemv/kernelDispatcher.h"
+FILES = (upstream.KERNELS_CMAKELISTS, LAUNCHER, COLLECTIVE, DISPATCH, GEMV_DISPATCH)
 RESULTS = ("applies", "refused")
 _SHA1 = re.compile(r"[0-9a-f]{40}")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
