@@ -122,12 +122,24 @@ def test_overlay_mirrors_include_folders_it_has_files_under(tmp_path: Path) -> N
 EXPERIMENTS = sorted(overlay.EXPERIMENT_PATCHES.glob("*.patch"))
 
 
+def test_every_experiment_names_its_kind_of_sources() -> None:
+    assert EXPERIMENTS
+    for patch in EXPERIMENTS:
+        assert patch.name.startswith(("slice-", "tree-")), patch.name
+
+
 @pytest.mark.parametrize("patch", EXPERIMENTS, ids=[p.stem for p in EXPERIMENTS])
-def test_experiment_patches_apply_to_the_real_slice_after_the_fixes(tmp_path: Path,
-                                                                   patch: Path) -> None:
-    """The decode experiments must still apply when a GPU run builds them."""
+def test_experiment_patches_apply_to_the_real_sources_after_the_fixes(tmp_path: Path,
+                                                                     patch: Path) -> None:
+    """The experiments must still apply when a GPU run builds them: slice-* to the flashinfer
+    slice, tree-* to a TensorRT-LLM tree (the submodule or ../shared/trtllm-tree)."""
     try:
-        kernels = sources.locate_slice(paths.cache_dir(), fetch=False)
+        if patch.name.startswith("tree-"):
+            kernels = sources.locate_kernels(None, paths.cache_dir(), fetch=False)
+            if kernels.kind != "trtllm-checkout":
+                pytest.skip("no TensorRT-LLM tree here (submodule or ../shared/trtllm-tree)")
+        else:
+            kernels = sources.locate_slice(paths.cache_dir(), fetch=False)
     except UserError as exc:
         pytest.skip(f"the kernel sources are not here: {exc}")
     _, applied = _build(kernels.kind, kernels.root, tmp_path / "ov",
