@@ -102,3 +102,35 @@ def test_build_info_hashes_match_the_binary_and_current_patches() -> None:
     for name, digest in info["patch_sha256"].items():
         assert fingerprint.sha256_file(_patch_file(name)) == digest, f"{name} changed since"
 
+
+
+def test_overlay_id_changes_with_any_applied_patch() -> None:
+    """The fingerprint on every compile line: equal for equal patch lists, different when a
+    patch is added, dropped, reordered or edited."""
+    from w4a16.build import overlay_id
+
+    base = {"0002-a.patch": "1" * 64, "0003-b.patch": "2" * 64}
+    assert overlay_id(base) == overlay_id(dict(base))
+    assert len(overlay_id(base)) == 16
+    variants = [
+        {**base, "0007-c.patch": "3" * 64},
+        {"0002-a.patch": "1" * 64},
+        {"0003-b.patch": "2" * 64, "0002-a.patch": "1" * 64},
+        {"0002-a.patch": "1" * 64, "0003-b.patch": "4" * 64},
+        {},
+    ]
+    ids = {overlay_id(v) for v in variants}
+    assert overlay_id(base) not in ids and len(ids) == len(variants)
+
+
+def test_the_overlay_id_reaches_the_compile_lines() -> None:
+    """Where a build exists, its compile commands carry the fingerprint of its patches."""
+    binary = paths.default_binary()
+    info_file = binary.parent / "build_info.json"
+    ninja = binary.parent / "build.ninja"
+    if not info_file.is_file() or not ninja.is_file():
+        pytest.skip(f"no build beside {binary} (not built by `w4a16 build`)")
+    from w4a16.build import overlay_id
+
+    info = json.loads(info_file.read_text())
+    assert f"W4A16_OVERLAY_ID={overlay_id(info['patch_sha256'])}" in ninja.read_text()

@@ -15,6 +15,7 @@ build/<preset>.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import shutil
@@ -42,9 +43,19 @@ def _cmake_list(items: list[Path]) -> str:
     return ";".join(str(p) for p in items)
 
 
+def overlay_id(patch_sha256: dict[str, str]) -> str:
+    """A short fingerprint of the patches an overlay applies, in order. It goes onto every
+    compile line: a patched header in the overlay shadows the kernel tree's copy, a change that
+    ccache's direct mode cannot see in the include files it recorded, so without it a cache
+    could return objects built without (or with another version of) a fix."""
+    text = "\n".join(f"{name} {digest}" for name, digest in patch_sha256.items())
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
 def configure(found: sources.Located, gen_dir: Path, build_dir: Path,
               prebuilt_launchers: Path | None = None,
-              first_includes: list[Path] | None = None, keep_asserts: bool = False) -> None:
+              first_includes: list[Path] | None = None, keep_asserts: bool = False,
+              fingerprint: str = "none") -> None:
     if shutil.which("cmake") is None:
         raise UserError("cmake not found: install it (pip install cmake, or apt-get install cmake)")
     if shutil.which("ninja") is None:
@@ -63,6 +74,7 @@ def configure(found: sources.Located, gen_dir: Path, build_dir: Path,
     cmd.append(f"-DW4A16_PREBUILT_LAUNCHERS={prebuilt_launchers or ''}")
     cmd.append(f"-DW4A16_TREE_SOURCES={_cmake_list(found.kernels.runner_sources)}")
     cmd.append(f"-DW4A16_KEEP_ASSERTS={'ON' if keep_asserts else 'OFF'}")
+    cmd.append(f"-DW4A16_OVERLAY_ID={fingerprint}")
     print(f"[build] configuring {build_dir}", flush=True)
     proc = subprocess.run(cmd, capture_output=True, text=True)
     log = build_dir / "configure.log"
@@ -219,7 +231,8 @@ def _cmd_build(args: argparse.Namespace) -> int:
           flush=True)
     first = overlay_includes(overlay, found.kernels.kind, found.kernels.root,
                              found.kernels.include_dirs)
-    configure(found, gen_dir, build_dir, prebuilt, first, args.keep_asserts)
+    configure(found, gen_dir, build_dir, prebuilt, first, args.keep_asserts,
+              overlay_id(patch_sha256))
     took = compile_target(build_dir, jobs)
     info = {"preset": args.preset, "build": found.kernels.build_kind, "filter": filter_text,
             "build_seconds": round(took, 1),
