@@ -55,7 +55,7 @@ def overlay_id(patch_sha256: dict[str, str]) -> str:
 def configure(found: sources.Located, gen_dir: Path, build_dir: Path,
               prebuilt_launchers: Path | None = None,
               first_includes: list[Path] | None = None, keep_asserts: bool = False,
-              fingerprint: str = "none") -> None:
+              *, fingerprint: str) -> None:
     if shutil.which("cmake") is None:
         raise UserError("cmake not found: install it (pip install cmake, or apt-get install cmake)")
     if shutil.which("ninja") is None:
@@ -232,7 +232,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
     first = overlay_includes(overlay, found.kernels.kind, found.kernels.root,
                              found.kernels.include_dirs)
     configure(found, gen_dir, build_dir, prebuilt, first, args.keep_asserts,
-              overlay_id(patch_sha256))
+              fingerprint=overlay_id(patch_sha256))
     took = compile_target(build_dir, jobs)
     info = {"preset": args.preset, "build": found.kernels.build_kind, "filter": filter_text,
             "build_seconds": round(took, 1),

@@ -23,12 +23,13 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 from w4a16 import paths
 from w4a16.bench.binary import parse_lines
 from w4a16.bench.problem import Record, TacticRecord
+from w4a16.bench.timing import Sampling
 from w4a16.build import run_ninja
 from w4a16.errors import UserError
 from w4a16.fingerprint import describe
@@ -399,15 +400,19 @@ def _cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def _timing_flags() -> list[tuple[str, str, type]]:
+    """(attribute, flag, type) of each sampling setting: the fields of Sampling, which are the
+    timing flags every bench binary takes."""
+    return [(f.name, "--" + f.name.replace("_", "-"), type(f.default)) for f in fields(Sampling)]
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     ms = [int(m) for m in args.m.split(",") if m]
     timing = []
-    for flag in ("budget_ms", "min_samples", "max_samples", "sample_us", "max_launches",
-                 "warmup", "l2_factor", "settle_ms"):
-        value = getattr(args, flag)
+    for attr, flag, _ in _timing_flags():
+        value = getattr(args, attr)
         if value is not None:
-            timing += ["--" + flag.replace("_", "-"), f"{value:g}" if isinstance(value, float)
-                       else str(value)]
+            timing += [flag, f"{value:g}" if isinstance(value, float) else str(value)]
     cmd = command(args.binary, args.n, args.k, ms, args.group, args.label, args.schedules,
                   args.seed, timing)
     out = args.out.open("w") if args.out else sys.stdout
@@ -452,9 +457,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     r.add_argument("--label", default="")
     r.add_argument("--schedules", default="all")
     r.add_argument("--seed", type=int, default=1234)
-    for flag, kind in (("--budget-ms", float), ("--min-samples", int), ("--max-samples", int),
-                       ("--sample-us", float), ("--max-launches", int), ("--warmup", int),
-                       ("--l2-factor", float), ("--settle-ms", float)):
+    for _, flag, kind in _timing_flags():
         r.add_argument(flag, type=kind)
     r.add_argument("--out", type=Path, help="write the records here instead of stdout")
     r.set_defaults(func=_cmd_run)
