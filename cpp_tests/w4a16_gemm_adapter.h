@@ -166,6 +166,13 @@ inline int tile_m(tkc::CutlassGemmConfig const& c) {
     case tkc::CutlassTileConfigSM90::CtaShape128x128x128B:
     case tkc::CutlassTileConfigSM90::CtaShape128x256x128B:
       return 128;
+#ifdef TLLM_SM90_WEIGHT_ONLY_256_ROW_TILES
+    case tkc::CutlassTileConfigSM90::CtaShape256x16x128B:
+    case tkc::CutlassTileConfigSM90::CtaShape256x32x128B:
+    case tkc::CutlassTileConfigSM90::CtaShape256x64x128B:
+    case tkc::CutlassTileConfigSM90::CtaShape256x128x128B:
+      return 256;
+#endif
     default:
       return 0;
   }
@@ -175,15 +182,27 @@ inline int tile_n(tkc::CutlassGemmConfig const& c) {
   switch (c.tile_config_sm90) {
     case tkc::CutlassTileConfigSM90::CtaShape64x16x128B:
     case tkc::CutlassTileConfigSM90::CtaShape128x16x128B:
+#ifdef TLLM_SM90_WEIGHT_ONLY_256_ROW_TILES
+    case tkc::CutlassTileConfigSM90::CtaShape256x16x128B:
+#endif
       return 16;
     case tkc::CutlassTileConfigSM90::CtaShape64x32x128B:
     case tkc::CutlassTileConfigSM90::CtaShape128x32x128B:
+#ifdef TLLM_SM90_WEIGHT_ONLY_256_ROW_TILES
+    case tkc::CutlassTileConfigSM90::CtaShape256x32x128B:
+#endif
       return 32;
     case tkc::CutlassTileConfigSM90::CtaShape64x64x128B:
     case tkc::CutlassTileConfigSM90::CtaShape128x64x128B:
+#ifdef TLLM_SM90_WEIGHT_ONLY_256_ROW_TILES
+    case tkc::CutlassTileConfigSM90::CtaShape256x64x128B:
+#endif
       return 64;
     case tkc::CutlassTileConfigSM90::CtaShape64x128x128B:
     case tkc::CutlassTileConfigSM90::CtaShape128x128x128B:
+#ifdef TLLM_SM90_WEIGHT_ONLY_256_ROW_TILES
+    case tkc::CutlassTileConfigSM90::CtaShape256x128x128B:
+#endif
       return 128;
     case tkc::CutlassTileConfigSM90::CtaShape64x256x128B:
     case tkc::CutlassTileConfigSM90::CtaShape128x256x128B:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from w4a16 import instantiations, tactics
+from w4a16.errors import UserError
 
 
 def test_default_tus_keep_each_nvcc_small() -> None:
@@ -25,13 +27,16 @@ def test_default_tus_fill_whole_waves_of_jobs() -> None:
 
 
 def test_decode_tiles_count_their_deep_kernel() -> None:
-    # Fix 0005 compiles a 128-deep kernel beside each tile at most 32 tokens wide: 6 of the
-    # 21 tactics, so the 84 instantiations of the slim build hold 108 kernels.
-    selected = tactics.select(None, tactics.ACTIVATIONS, tactics.QUANT_OPS)
+    # Fix 0005 compiles a 128-deep kernel beside each tile at most 32 tokens wide: 6 of
+    # TensorRT-LLM's 21 tactics, so the 84 instantiations of the slim build hold 108 kernels.
+    selected = tactics.select(None, tactics.ACTIVATIONS, tactics.QUANT_OPS, row256=False)
     weights = [instantiations.kernels_of(i) for i in selected]
     assert len(selected) == 84 and sum(weights) == 108
     assert {i.tactic.tile for i in selected if instantiations.kernels_of(i) == 2} == {
         "64x16", "128x16", "64x32", "128x32"}
+    # Fix 0008 adds 10 tactics of 256 rows, 4 of them (256x16 and 256x32) with a deep kernel.
+    full = tactics.select(None, tactics.ACTIVATIONS, tactics.QUANT_OPS)
+    assert len(full) == 124 and sum(instantiations.kernels_of(i) for i in full) == 164
     # 108 kernels need 14 units of at most 8: two waves of 12 on the 16-core GPU machine.
     assert instantiations.default_tus(84, jobs=12, kernels=108) == 24
     assert instantiations.default_tus(84, jobs=2, kernels=108) == 14
@@ -54,3 +59,15 @@ def test_generated_tus_respect_the_bound(tmp_path: Path) -> None:
             manifest["compiled"])
         assert max(loads) <= instantiations.MAX_PER_TU
         assert max(loads) - min(loads) <= 1  # balanced by kernels, not by instantiations
+
+
+def test_256_row_tiles_come_last_and_only_with_fix_0008() -> None:
+    base, full = tactics.all_tactics(row256=False), tactics.all_tactics()
+    assert len(base) == 21 and full[:21] == base and len(full) == 31
+    assert {t.tile for t in full[21:]} == {"256x16", "256x32", "256x64", "256x128"}
+    assert all(t.schedule == "coop" for t in full[21:])
+    assert tactics.parse_tile_filter("256x16,64x16") == {"256x16", "64x16"}
+    with pytest.raises(UserError, match="256x16 need kernel fix 0008"):
+        tactics.parse_tile_filter("64x16,256x16", row256=False)
+    assert tactics.parse_tile_filter("all", row256=False) is None
+    assert len(tactics.select(row256=False)) == 84

@@ -20,10 +20,16 @@ import pytest
 from w4a16 import paths
 from w4a16.tactics import GEMV_TACTIC, all_tactics
 
-# Every CUTLASS candidate (compiled into the build or not) and the heuristic's GEMV entry,
-# in the candidate list's order.
-PYTHON_NAMES = [t.name for t in all_tactics()] + [GEMV_TACTIC]
 TACTIC_SUITE = "AllCases/GPU_Tactic."
+
+
+def python_names(binary: Path) -> list[str]:
+    """Every CUTLASS candidate (compiled into the build or not) and the heuristic's GEMV entry,
+    in the candidate list's order, for the sources `binary` was built from: with the series'
+    256-row tiles where its build_info.json says the build had them (fix 0008)."""
+    info = binary.parent / "build_info.json"
+    row256 = json.loads(info.read_text()).get("row256_tiles", False) if info.is_file() else False
+    return [t.name for t in all_tactics(row256)] + [GEMV_TACTIC]
 
 
 def _test_binary(build: str) -> Path:
@@ -77,17 +83,19 @@ def _tactics_per_case(listing: str) -> dict[str, list[str]]:
 
 @pytest.mark.parametrize("build", ["slim", "full"])
 def test_bench_lists_the_candidates_under_pythons_names(build: str) -> None:
-    bench = _beside(_test_binary(build), paths.BENCH_TARGET)
+    binary = _test_binary(build)
+    bench = _beside(binary, paths.BENCH_TARGET)
     records = [json.loads(line) for line in _run(bench, "--list").splitlines() if line.strip()]
     records = [r for r in records if r.get("record", "candidate") == "candidate"]
     assert [r["config_index"] for r in records] == list(range(len(records)))
-    assert [r["tactic"] for r in records] == PYTHON_NAMES
+    assert [r["tactic"] for r in records] == python_names(binary)
 
 
 @pytest.mark.parametrize("build", ["slim", "full"])
 def test_every_gtest_case_runs_the_candidates_under_pythons_names(build: str) -> None:
-    listing = _run(_test_binary(build), "--gtest_list_tests")
-    per_case = _tactics_per_case(listing)
+    binary = _test_binary(build)
+    per_case = _tactics_per_case(_run(binary, "--gtest_list_tests"))
     assert per_case, f"no {TACTIC_SUITE} cases in the listing"
+    expected = python_names(binary)
     for case, names in per_case.items():
-        assert names == PYTHON_NAMES, case
+        assert names == expected, case

@@ -53,34 +53,50 @@ def add_files_from_hunk_context(root: Path, *patches: Path) -> None:
     """Make up the files hand-written kernel patches edit, from the patches' own old sides:
     each hunk's context and removed lines at their line numbers, filler lines between.
 
-    `patches` is a series in order: a later patch's old side is the file after the earlier
-    ones, so its line numbers are moved back by what earlier hunks above it added; where two
-    patches share context, the lines must agree."""
+    `patches` is a series in order, and a later patch's old side is the file after the earlier
+    ones. Each file is followed through the series as a list of its lines, each either a line of
+    the original (by number) or one an earlier patch added (by text): a later patch's context
+    and removed lines then land on the original's line numbers, or must equal what an earlier
+    patch added there. Where two patches share context, the lines must agree."""
     files: dict[Path, dict[int, str]] = {}
-    grown: dict[Path, list[tuple[int, int]]] = {}  # earlier patches: (new end line, added)
+    current: dict[Path, list[tuple[int, str | None]]] = {}  # (original line or 0, added text)
     for patch in patches:
-        current: Path | None = None
-        mine: dict[Path, list[tuple[int, int]]] = {}
-        position = 0
+        path: Path | None = None
+        at: int | None = None  # index into current[path] of the hunk's next line; None: no hunk
+        offset = 0  # lines this patch's earlier hunks of the file added
         for raw in patch.read_text().splitlines(keepends=True):
             if raw.startswith("--- a/"):
-                current = root / raw[6:].strip()
-                files.setdefault(current, {})
-                position = 0
-            elif raw.startswith("@@") and current is not None:
+                path = root / raw[6:].strip()
+                files.setdefault(path, {})
+                current.setdefault(path, [])
+                offset, at = 0, None
+            elif raw.startswith("@@") and path is not None:
                 old, new = raw.split()[1:3]
                 old_start, old_len = (int(x) for x in (old.lstrip("-") + ",1").split(",")[:2])
-                new_start, new_len = (int(x) for x in (new.lstrip("+") + ",1").split(",")[:2])
-                shift = sum(n for end, n in grown.get(current, []) if end < old_start)
-                position = old_start - shift
-                mine.setdefault(current, []).append((new_start + new_len - 1, new_len - old_len))
-            elif position and current is not None and raw[:1] in (" ", "-"):
-                known = files[current].get(position)
-                assert known in (None, raw[1:]), f"{patch.name}: line {position} differs"
-                files[current][position] = raw[1:]
-                position += 1
-        for path, hunks in mine.items():
-            grown.setdefault(path, []).extend(hunks)
+                new_len = int((new.lstrip("+") + ",1").split(",")[1])
+                at = old_start - 1 + offset
+                offset += new_len - old_len
+                lines = current[path]
+                while len(lines) < at + old_len:  # lines never seen yet: the original's, in order
+                    before = [n for n, _ in lines if n]
+                    lines.append((max(before, default=0) + 1, None))
+            elif path is not None and at is not None and raw[:1] in (" ", "-", "+"):
+                lines = current[path]
+                if raw[:1] == "+":
+                    lines.insert(at, (0, raw[1:]))
+                    at += 1
+                    continue
+                number, added = lines[at]
+                if number:
+                    known = files[path].get(number)
+                    assert known in (None, raw[1:]), f"{patch.name}: line {number} differs"
+                    files[path][number] = raw[1:]
+                else:
+                    assert added == raw[1:], f"{patch.name}: an added line differs"
+                if raw[:1] == "-":
+                    del lines[at]
+                else:
+                    at += 1
     for path, lines in files.items():
         last = max(lines, default=0)
         write(path, "".join(lines.get(i, f"// filler line {i}\n") for i in range(1, last + 1)))

@@ -185,3 +185,24 @@ def test_copied_headers_bring_what_they_include_from_above_their_folder(tmp_path
     copied = sorted(p.relative_to(dest).as_posix() for p in dest.rglob("*") if p.is_file())
     assert copied == ["k/include/common.h", "top.h"]
     assert (dest / "k/include/common.h").read_text() == (base / "k/include/common.h").read_text()
+
+
+def test_the_patched_sources_say_whether_they_have_the_256_row_tiles(tmp_path: Path) -> None:
+    """Fix 0008 defines the 256-row tiles' macro in gemm_configs.h and edits the heuristic's
+    .cpp: the build then offers those tiles and compiles the .cpp from the overlay."""
+    try:
+        tree = sources.locate_kernels(None, paths.cache_dir(), fetch=False)
+    except UserError as exc:
+        pytest.skip(f"the kernel sources are not here: {exc}")
+    if tree.kind != "trtllm-checkout":
+        pytest.skip("no TensorRT-LLM tree here (submodule or ../shared/trtllm-tree)")
+    with_fix, applied = _build(tree.kind, tree.root, tmp_path / "all")
+    assert applied[-1].startswith("0008")
+    assert overlay.has_row256_tiles(with_fix, tree.kind, tree.root)
+    heuristic = tree.root / "cpp" / sources.HEURISTIC_CPP
+    assert overlay.overlay_sources(with_fix, tree.kind, tree.root, [heuristic]) == [
+        with_fix / sources.HEURISTIC_CPP]
+    without, _ = _build(tree.kind, tree.root, tmp_path / "upto7",
+                        "0002,0003,0004,0005,0006,0007")
+    assert not overlay.has_row256_tiles(without, tree.kind, tree.root)
+    assert overlay.overlay_sources(without, tree.kind, tree.root, [heuristic]) == [heuristic]

@@ -27,7 +27,13 @@ from pathlib import Path
 from w4a16 import gpu, instantiations, paths, sources
 from w4a16.errors import UserError
 from w4a16.fingerprint import describe, sha256_file
-from w4a16.patches.overlay import build_overlay, overlay_includes, overlay_patches
+from w4a16.patches.overlay import (
+    build_overlay,
+    has_row256_tiles,
+    overlay_includes,
+    overlay_patches,
+    overlay_sources,
+)
 
 # Presets: what each build compiles. "ci" is what a 2-core CPU machine builds in a few
 # minutes: both kernel schedules (64-row ping-pong, 128-row cooperative with a 2x1 cluster).
@@ -55,7 +61,7 @@ def overlay_id(patch_sha256: dict[str, str]) -> str:
 def configure(found: sources.Located, gen_dir: Path, build_dir: Path,
               prebuilt_launchers: Path | None = None,
               first_includes: list[Path] | None = None, keep_asserts: bool = False,
-              *, fingerprint: str) -> None:
+              *, fingerprint: str, common_sources: list[Path] | None = None) -> None:
     if shutil.which("cmake") is None:
         raise UserError("cmake not found: install it (pip install cmake, or apt-get install cmake)")
     if shutil.which("ninja") is None:
@@ -66,7 +72,7 @@ def configure(found: sources.Located, gen_dir: Path, build_dir: Path,
         "cmake", "-S", str(paths.CPP_TESTS), "-B", str(build_dir), "-G", "Ninja",
         f"-DCMAKE_CUDA_COMPILER={found.tools.nvcc}",
         f"-DW4A16_INCLUDE_DIRS={_cmake_list([*(first_includes or []), *found.include_dirs])}",
-        f"-DW4A16_COMMON_SOURCES={_cmake_list(found.kernels.common_sources)}",
+        f"-DW4A16_COMMON_SOURCES={_cmake_list(common_sources or found.kernels.common_sources)}",
         f"-DW4A16_GENERATED_DIR={gen_dir}",
     ]
     if found.tools.gtest_source is not None:
@@ -202,22 +208,6 @@ def _cmd_build(args: argparse.Namespace) -> int:
     print("[sources]")
     sources.print_summary(found)
     jobs = args.jobs or default_jobs()
-    selected, filter_text, tus = instantiations.selection_from_args(args, jobs)
-    if not selected:
-        raise UserError("the tile/activation/quant filters select no instantiation")
-    groups = instantiations.parse_groups(args.groups)
-    if full:
-        filter_text += f" gemv_groups={','.join(map(str, groups))}"
-    gen_dir = build_dir / "generated"
-    manifest = instantiations.generate(gen_dir, selected, tus, filter_text,
-                                       found.kernels.root / "cpp" if full else None, groups,
-                                       found.kernels.include_dirs[0])
-    print(f"[generate] {len(manifest['compiled'])} instantiations in "
-          f"{len(manifest['translation_units'])} TUs, {len(manifest['not_compiled'])} left out "
-          f"({filter_text})", flush=True)
-    if full:
-        print(f"[generate] full tree: {len(manifest['runner_units'])} runner and "
-              f"{len(manifest['gemv_units'])} GEMV units", flush=True)
     if args.prebuilt_launchers is not None and not args.prebuilt_launchers.is_file():
         raise UserError(f"--prebuilt-launchers {args.prebuilt_launchers} does not exist")
     prebuilt = args.prebuilt_launchers.resolve() if args.prebuilt_launchers else None
@@ -229,14 +219,36 @@ def _cmd_build(args: argparse.Namespace) -> int:
                                    build_dir / "kernel-overlay", patches)
     print(f"[patch] kernel fixes applied to copies in {overlay}: {', '.join(fixes) or 'none'}",
           flush=True)
+    # The patched sources decide the tactic space: the 256-row tiles exist with fix 0008 only.
+    row256 = has_row256_tiles(overlay, found.kernels.kind, found.kernels.root)
+    selected, filter_text, tus = instantiations.selection_from_args(args, jobs, row256)
+    if not selected:
+        raise UserError("the tile/activation/quant filters select no instantiation")
+    groups = instantiations.parse_groups(args.groups)
+    if full:
+        filter_text += f" gemv_groups={','.join(map(str, groups))}"
+    gen_dir = build_dir / "generated"
+    manifest = instantiations.generate(gen_dir, selected, tus, filter_text,
+                                       found.kernels.root / "cpp" if full else None, groups,
+                                       found.kernels.include_dirs[0], row256)
+    print(f"[generate] {len(manifest['compiled'])} instantiations in "
+          f"{len(manifest['translation_units'])} TUs, {len(manifest['not_compiled'])} left out "
+          f"({filter_text}{'' if row256 else '; these sources have no 256-row tiles'})",
+          flush=True)
+    if full:
+        print(f"[generate] full tree: {len(manifest['runner_units'])} runner and "
+              f"{len(manifest['gemv_units'])} GEMV units", flush=True)
     first = overlay_includes(overlay, found.kernels.kind, found.kernels.root,
                              found.kernels.include_dirs)
     configure(found, gen_dir, build_dir, prebuilt, first, args.keep_asserts,
-              fingerprint=overlay_id(patch_sha256))
+              fingerprint=overlay_id(patch_sha256),
+              common_sources=overlay_sources(overlay, found.kernels.kind, found.kernels.root,
+                                             found.kernels.common_sources))
     took = compile_target(build_dir, jobs)
     info = {"preset": args.preset, "build": found.kernels.build_kind, "filter": filter_text,
             "build_seconds": round(took, 1),
-            "jobs": jobs, "kernel_fixes": fixes, "keep_asserts": args.keep_asserts,
+            "jobs": jobs, "kernel_fixes": fixes, "row256_tiles": row256,
+            "keep_asserts": args.keep_asserts,
             "patch_sha256": patch_sha256,
             "outputs": describe({t: build_dir / t for t in TARGETS}),
             "sources": found.to_json(),

@@ -245,7 +245,7 @@ def _write_if_changed(path: Path, text: str) -> None:
 def generate(
     out_dir: Path, selected: Sequence[tx.Instantiation], translation_units: int, filter_text: str,
     full_tree: Path | None = None, groups: Sequence[int] = gemv_units.GROUPS,
-    kernel_include: Path | None = None,
+    kernel_include: Path | None = None, row256: bool = True,
 ) -> dict:
     """Write the generated sources; returns a manifest (also saved as manifest.json).
 
@@ -254,11 +254,13 @@ def generate(
     translation unit parses CUTLASS's headers 84 times (474 s with 16 jobs on the 16-core
     H200 machine, against 299 s for 16 units with 12 jobs).
     kernel_include: the folder the kernel headers are included from (`launcher_definitions`).
+    row256: whether the sources have the 256-row tiles (fix 0008); the stubs cover the tactics
+    they offer.
     """
     definitions = launcher_definitions(kernel_include or full_tree)
     out_dir.mkdir(parents=True, exist_ok=True)
     chosen = set(selected)
-    everything = tx.select()
+    everything = tx.select(row256=row256)
     missing = [i for i in everything if i not in chosen]
     chunks = split_balanced(list(selected), translation_units) if selected else []
     files = []
@@ -365,13 +367,14 @@ def add_selection_args(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def selection_from_args(args: argparse.Namespace,
-                        jobs: int | None = None) -> tuple[list[tx.Instantiation], str, int]:
+def selection_from_args(args: argparse.Namespace, jobs: int | None = None,
+                        row256: bool = True) -> tuple[list[tx.Instantiation], str, int]:
     """The selected instantiations, the filter's text, and the number of launcher units
-    (--tus, else `default_tus` for `jobs` parallel compiles, default one per core)."""
+    (--tus, else `default_tus` for `jobs` parallel compiles, default one per core).
+    row256: whether the kernel sources have the 256-row tiles (fix 0008)."""
     acts = tuple(a.strip() for a in args.activations.split(",") if a.strip())
     quants = tuple(q.strip() for q in args.quant_ops.split(",") if q.strip())
-    selected = tx.select(tx.parse_tile_filter(args.tiles), acts, quants)
+    selected = tx.select(tx.parse_tile_filter(args.tiles, row256), acts, quants, row256)
     text = f"tiles={args.tiles} activations={','.join(acts)} quant_ops={','.join(quants)}"
     kernels = sum(kernels_of(i) for i in selected)
     tus = args.tus if args.tus > 0 else default_tus(len(selected), jobs, kernels)

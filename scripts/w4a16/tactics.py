@@ -10,14 +10,21 @@ Naming follows the CUTLASS profiler's habit of spelling out the configuration:
 
 from __future__ import annotations
 
-import itertools
 import re
 from dataclasses import dataclass
 
 from w4a16.errors import UserError
 
-TILE_MS = (64, 128)
+TILE_MS = (64, 128, 256)
 TILE_NS = (16, 32, 64, 128, 256)
+# (M tile, N tile) pairs in TensorRT-LLM's candidate order: its own ten, then the four 256-row
+# tiles that kernel fix 0008 of the series adds (the mixed-input collective then maps two wgmma
+# tiles along M per warpgroup). Sources without that fix offer the first ten only.
+TRTLLM_TILES = tuple((m, n) for m in (64, 128) for n in TILE_NS)
+ROW256_TILES = tuple((256, n) for n in (16, 32, 64, 128))
+TILES = TRTLLM_TILES + ROW256_TILES
+# What a kernel tree that has the 256-row tiles defines (gemm_configs.h, fix 0008).
+ROW256_MACRO = "TLLM_SM90_WEIGHT_ONLY_256_ROW_TILES"
 CLUSTERS = ((1, 1), (2, 1), (1, 2), (2, 2))
 ACTIVATIONS = ("fp16", "bf16")
 QUANT_OPS = ("scale_only", "scale_zeros")
@@ -80,10 +87,11 @@ class Tactic:
         return tactic
 
 
-def all_tactics() -> list[Tactic]:
-    """The 21 valid pairs, in TensorRT-LLM's candidate order (tile-major, then cluster)."""
+def all_tactics(row256: bool = True) -> list[Tactic]:
+    """The valid pairs in TensorRT-LLM's candidate order (tile-major, then cluster): 31 with
+    the series' 256-row tiles, the 21 TensorRT-LLM ships with `row256=False`."""
     out = []
-    for tm, tn in itertools.product(TILE_MS, TILE_NS):
+    for tm, tn in TILES if row256 else TRTLLM_TILES:
         for cm, cn in CLUSTERS:
             if cluster_supported(tm, tn, cm, cn):
                 out.append(Tactic(tm, tn, cm, cn))
@@ -103,19 +111,22 @@ class Instantiation:
         return f"{self.activation}_{self.quant_op}_{self.tactic.name}"
 
 
-def parse_tile_filter(spec: str | None) -> set[str] | None:
-    """`"128x128,64x16"` -> {"128x128", "64x16"}; None or "all" means no filter."""
+def parse_tile_filter(spec: str | None, row256: bool = True) -> set[str] | None:
+    """`"128x128,64x16"` -> {"128x128", "64x16"}; None or "all" means no filter. With
+    `row256=False` (sources without fix 0008) a 256-row tile is refused by name."""
     if spec is None or spec.strip() in ("", "all"):
         return None
     tiles = {s.strip() for s in spec.split(",") if s.strip()}
-    valid = {f"{m}x{n}" for m in TILE_MS for n in TILE_NS}
+    valid = {f"{m}x{n}" for m, n in TILES}
     bad = sorted(tiles - valid)
     if bad:
-        from w4a16.errors import UserError
-
         raise UserError(
             f"unknown tile(s) {', '.join(bad)}; valid tiles are {', '.join(sorted(valid))}"
         )
+    new = sorted(tiles & {f"{m}x{n}" for m, n in ROW256_TILES})
+    if new and not row256:
+        raise UserError(f"tile(s) {', '.join(new)} need kernel fix 0008 of the series (256-row "
+                        f"tiles), which these kernel sources do not have")
     return tiles
 
 
@@ -138,9 +149,10 @@ def select(
     tiles: set[str] | None = None,
     activations: tuple[str, ...] = ACTIVATIONS,
     quant_ops: tuple[str, ...] = QUANT_OPS,
+    row256: bool = True,
 ) -> list[Instantiation]:
-    """The instantiations a build compiles: the full 84, or a filtered subset."""
-    from w4a16.errors import UserError
+    """The instantiations a build compiles: all (124 with the 256-row tiles, 84 without), or
+    a filtered subset."""
 
     for a in activations:
         if a not in ACTIVATIONS:
@@ -152,6 +164,6 @@ def select(
         Instantiation(a, q, t)
         for a in activations
         for q in quant_ops
-        for t in all_tactics()
+        for t in all_tactics(row256)
         if tiles is None or t.tile in tiles
     ]

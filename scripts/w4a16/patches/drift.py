@@ -42,7 +42,11 @@ COLLECTIVE = ("cpp/tensorrt_llm/cutlass_extensions/include/cutlass_extensions/ge
 DISPATCH = "cpp/tensorrt_llm/kernels/cutlass_kernels/fpA_intB_gemm/fpA_intB_gemm_template_sm90.h"
 # The CUDA-core GEMV's dispatch that fix 0007 edits.
 GEMV_DISPATCH = "cpp/tensorrt_llm/kernels/weightOnlyBatchedGemv/kernelDispatcher.h"
-FILES = (upstream.KERNELS_CMAKELISTS, LAUNCHER, COLLECTIVE, DISPATCH, GEMV_DISPATCH)
+# The SM90 tile enum and the heuristic's candidate list that fix 0008 edits.
+GEMM_CONFIGS = "cpp/tensorrt_llm/cutlass_extensions/include/cutlass_extensions/gemm_configs.h"
+HEURISTIC = "cpp/tensorrt_llm/kernels/cutlass_kernels/cutlass_heuristic.cpp"
+FILES = (upstream.KERNELS_CMAKELISTS, LAUNCHER, COLLECTIVE, DISPATCH, GEMV_DISPATCH, GEMM_CONFIGS,
+         HEURISTIC)
 RESULTS = ("applies", "refused")
 _SHA1 = re.compile(r"[0-9a-f]{40}")
 _SHA256 = re.compile(r"[0-9a-f]{64}")

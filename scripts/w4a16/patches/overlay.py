@@ -20,6 +20,7 @@ import subprocess
 from pathlib import Path
 
 from w4a16 import paths
+from w4a16 import tactics as tx
 from w4a16.errors import UserError
 from w4a16.patches import compat
 
@@ -102,6 +103,31 @@ def overlay_includes(overlay: Path, kind: str, kernel_root: Path,
         if rel.parts and mirror.is_dir() and mirror not in first:
             first.append(mirror)
     return first
+
+
+def overlay_sources(overlay: Path, kind: str, kernel_root: Path,
+                    files: list[Path]) -> list[Path]:
+    """`files` with each patched one replaced by its copy in the overlay: a source file (the
+    heuristic's .cpp) is compiled by its path, so the include order cannot shadow it."""
+    base = _layout(kind, kernel_root)[1].resolve()
+    out = []
+    for f in files:
+        try:
+            copy = overlay / f.resolve().relative_to(base)
+        except ValueError:
+            copy = None
+        out.append(copy if copy is not None and copy.is_file() else f)
+    return out
+
+
+def has_row256_tiles(overlay: Path, kind: str, kernel_root: Path) -> bool:
+    """Whether the kernels compiled from this overlay and tree offer the 256-row tiles: their
+    gemm_configs.h (the overlay's patched copy, else the tree's) defines the macro of fix 0008."""
+    rel = Path("tensorrt_llm/cutlass_extensions/include/cutlass_extensions/gemm_configs.h")
+    for candidate in (overlay / rel, _layout(kind, kernel_root)[1] / rel):
+        if candidate.is_file():
+            return tx.ROW256_MACRO in candidate.read_text(errors="replace")
+    return False
 
 
 def select_fixes(patches: list[Path], spec: str) -> list[Path]:
