@@ -187,22 +187,27 @@ def test_copied_headers_bring_what_they_include_from_above_their_folder(tmp_path
     assert (dest / "k/include/common.h").read_text() == (base / "k/include/common.h").read_text()
 
 
-def test_the_patched_sources_say_whether_they_have_the_256_row_tiles(tmp_path: Path) -> None:
+@pytest.mark.parametrize("kind", ["tree", "slice"])
+def test_the_patched_sources_say_whether_they_have_the_256_row_tiles(tmp_path: Path,
+                                                                      kind: str) -> None:
     """Fix 0008 defines the 256-row tiles' macro in gemm_configs.h and edits the heuristic's
     .cpp: the build then offers those tiles and compiles the .cpp from the overlay."""
     try:
-        tree = sources.locate_kernels(None, paths.cache_dir(), fetch=False)
+        if kind == "tree":
+            kernels = sources.locate_kernels(None, paths.cache_dir(), fetch=False)
+            if kernels.kind != "trtllm-checkout":
+                pytest.skip("no TensorRT-LLM tree here (submodule or ../shared/trtllm-tree)")
+        else:
+            kernels = sources.locate_slice(paths.cache_dir(), fetch=False)
     except UserError as exc:
         pytest.skip(f"the kernel sources are not here: {exc}")
-    if tree.kind != "trtllm-checkout":
-        pytest.skip("no TensorRT-LLM tree here (submodule or ../shared/trtllm-tree)")
-    with_fix, applied = _build(tree.kind, tree.root, tmp_path / "all")
+    with_fix, applied = _build(kernels.kind, kernels.root, tmp_path / "all")
     assert applied[-1].startswith("0008")
-    assert overlay.has_row256_tiles(with_fix, tree.kind, tree.root)
-    heuristic = tree.root / "cpp" / sources.HEURISTIC_CPP
-    assert overlay.overlay_sources(with_fix, tree.kind, tree.root, [heuristic]) == [
-        with_fix / sources.HEURISTIC_CPP]
-    without, _ = _build(tree.kind, tree.root, tmp_path / "upto7",
-                        "0002,0003,0004,0005,0006,0007")
-    assert not overlay.has_row256_tiles(without, tree.kind, tree.root)
-    assert overlay.overlay_sources(without, tree.kind, tree.root, [heuristic]) == [heuristic]
+    assert overlay.has_row256_tiles(with_fix, kernels.kind, kernels.root)
+    heuristic = next(f for f in kernels.common_sources if f.name == "cutlass_heuristic.cpp")
+    copy = overlay.overlay_sources(with_fix, kernels.kind, kernels.root, [heuristic])[0]
+    assert copy.is_relative_to(with_fix) and copy.name == heuristic.name
+    earlier = ",".join(p[:4] for p in applied[:-1])
+    without, _ = _build(kernels.kind, kernels.root, tmp_path / "earlier", earlier)
+    assert not overlay.has_row256_tiles(without, kernels.kind, kernels.root)
+    assert overlay.overlay_sources(without, kernels.kind, kernels.root, [heuristic]) == [heuristic]
