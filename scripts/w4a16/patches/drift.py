@@ -29,7 +29,7 @@ from pathlib import Path
 
 from w4a16 import paths
 from w4a16.errors import UserError
-from w4a16.patches import compat, gitapply, upstream
+from w4a16.patches import compat, gitapply, series, upstream
 from w4a16.patches.series import Patch
 
 RECORD = paths.PATCHES / "upstream" / "tested_versions.json"
@@ -95,12 +95,27 @@ def _scratch_tree(root: Path, path: str, data: bytes) -> Path:
     return root
 
 
+def _restricted(patch: Patch, path: str, folder: Path) -> Patch:
+    """`patch` with only its sections for `path` and the files it creates: a fix that edits
+    several files (0008) is checked file by file, each version alone in a scratch tree."""
+    intro, *sections = patch.path.read_text(encoding="utf-8").split("\ndiff --git ")
+    kept = [s for s in sections
+            if s.startswith(f"a/{path} b/{path}\n") or "\n--- /dev/null\n" in s]
+    if len(kept) == len(sections):
+        return patch
+    folder.mkdir(parents=True, exist_ok=True)
+    reduced = folder / patch.path.name
+    reduced.write_text("\ndiff --git ".join([intro, *kept]).rstrip("\n") + "\n", encoding="utf-8")
+    return series.parse_patch(reduced)
+
+
 def check_bytes(path: str, data: bytes, patches: Sequence[Patch]) -> tuple[str, str | None]:
     """("applies", None) or ("refused", one-line reason) for `patches` on this file content."""
     mine = patches_for(path, patches)
     if not mine:
         raise UserError(f"no patch of the series edits {path}")
     with tempfile.TemporaryDirectory(prefix="w4a16-upstream-") as tmp:
+        mine = [_restricted(p, path, Path(tmp) / "patches") for p in mine]
         tree = _scratch_tree(Path(tmp) / "tree", path, data)
         try:
             gitapply.check(tree, mine, allow_dirty=True)
