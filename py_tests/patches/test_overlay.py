@@ -32,6 +32,20 @@ def _slice_from_hunk_context(root: Path) -> Path:
     return root
 
 
+def _real_sources_or_skip(kind: str) -> sources.KernelSources:
+    """The real kernel sources of this kind ("tree": the submodule or ../shared/trtllm-tree;
+    "slice": the flashinfer-python slice in the cache), or skip saying what is missing."""
+    try:
+        if kind == "tree":
+            kernels = sources.locate_kernels(None, paths.cache_dir(), fetch=False)
+            if kernels.kind != "trtllm-checkout":
+                pytest.skip("no TensorRT-LLM tree here (submodule or ../shared/trtllm-tree)")
+            return kernels
+        return sources.locate_slice(paths.cache_dir(), fetch=False)
+    except UserError as exc:
+        pytest.skip(f"the kernel sources are not here: {exc}")
+
+
 def _build(kind: str, root: Path, dest: Path, fixes: str = "all",
            extra: list[Path] | None = None) -> tuple[Path, list[str]]:
     """The overlay as `w4a16 build` makes it: the chosen patches, then applied."""
@@ -133,15 +147,7 @@ def test_experiment_patches_apply_to_the_real_sources_after_the_fixes(tmp_path: 
                                                                      patch: Path) -> None:
     """The experiments must still apply when a GPU run builds them: slice-* to the flashinfer
     slice, tree-* to a TensorRT-LLM tree (the submodule or ../shared/trtllm-tree)."""
-    try:
-        if patch.name.startswith("tree-"):
-            kernels = sources.locate_kernels(None, paths.cache_dir(), fetch=False)
-            if kernels.kind != "trtllm-checkout":
-                pytest.skip("no TensorRT-LLM tree here (submodule or ../shared/trtllm-tree)")
-        else:
-            kernels = sources.locate_slice(paths.cache_dir(), fetch=False)
-    except UserError as exc:
-        pytest.skip(f"the kernel sources are not here: {exc}")
+    kernels = _real_sources_or_skip("tree" if patch.name.startswith("tree-") else "slice")
     _, applied = _build(kernels.kind, kernels.root, tmp_path / "ov",
                         overlay.experiment_fixes(patch), [patch])
     assert applied[-1] == patch.name
@@ -192,15 +198,7 @@ def test_the_patched_sources_say_whether_they_have_the_256_row_tiles(tmp_path: P
                                                                       kind: str) -> None:
     """Fix 0008 defines the 256-row tiles' macro in gemm_configs.h and edits the heuristic's
     .cpp: the build then offers those tiles and compiles the .cpp from the overlay."""
-    try:
-        if kind == "tree":
-            kernels = sources.locate_kernels(None, paths.cache_dir(), fetch=False)
-            if kernels.kind != "trtllm-checkout":
-                pytest.skip("no TensorRT-LLM tree here (submodule or ../shared/trtllm-tree)")
-        else:
-            kernels = sources.locate_slice(paths.cache_dir(), fetch=False)
-    except UserError as exc:
-        pytest.skip(f"the kernel sources are not here: {exc}")
+    kernels = _real_sources_or_skip(kind)
     with_fix, applied = _build(kernels.kind, kernels.root, tmp_path / "all")
     assert applied[-1].startswith("0008")
     assert overlay.has_row256_tiles(with_fix, kernels.kind, kernels.root)
