@@ -9,9 +9,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from w4a16 import gpu, paths
+from w4a16 import build, gpu, paths
 from w4a16.bench.timing import Sampling
-from w4a16.tactics import GEMV_TACTIC
+from w4a16.tactics import GEMV_TACTIC, all_tactics
 
 CONFIG0 = "tile64x16x64_cluster1x1x1_pingpong"
 
@@ -57,8 +57,10 @@ def test_list_gives_the_heuristic_order_and_what_was_compiled():
     proc = run("--list")
     assert proc.returncode == 0, proc.stderr
     records = [json.loads(line) for line in proc.stdout.splitlines()]
-    assert len(records) == 22
-    assert [r["config_index"] for r in records] == list(range(22))
+    # TensorRT-LLM's 21 (tile, cluster) pairs, 31 with fix 0008, then the GEMV entry.
+    count = len(all_tactics(build.offers_row256_tiles(binary))) + 1
+    assert len(records) == count
+    assert [r["config_index"] for r in records] == list(range(count))
     assert records[0]["tactic"] == CONFIG0
     # The heuristic's last entry (enableCudaKernel) is TensorRT-LLM's CUDA-core GEMV.
     assert records[-1]["tactic"] == GEMV_TACTIC

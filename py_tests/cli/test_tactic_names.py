@@ -17,7 +17,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from w4a16 import paths
+from w4a16 import build, paths
 from w4a16.tactics import GEMV_TACTIC, all_tactics
 
 TACTIC_SUITE = "AllCases/GPU_Tactic."
@@ -27,9 +27,7 @@ def python_names(binary: Path) -> list[str]:
     """Every CUTLASS candidate (compiled into the build or not) and the heuristic's GEMV entry,
     in the candidate list's order, for the sources `binary` was built from: with the series'
     256-row tiles where its build_info.json says the build had them (fix 0008)."""
-    info = binary.parent / "build_info.json"
-    row256 = json.loads(info.read_text()).get("row256_tiles", False) if info.is_file() else False
-    return [t.name for t in all_tactics(row256)] + [GEMV_TACTIC]
+    return [t.name for t in all_tactics(build.offers_row256_tiles(binary))] + [GEMV_TACTIC]
 
 
 def _test_binary(build: str) -> Path:

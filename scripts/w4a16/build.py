@@ -258,6 +258,14 @@ def _cmd_build(args: argparse.Namespace) -> int:
                         build_dir / "reports" / f"{paths.TARGET}.xml")
 
 
+def offers_row256_tiles(binary: Path) -> bool:
+    """Whether `binary` was built with the 256-row tiles (fix 0008), from the build_info.json
+    that `w4a16 build` writes beside it; False without one (a build by other means, or one
+    from before the record named them)."""
+    info = binary.parent / "build_info.json"
+    return bool(info.is_file() and json.loads(info.read_text()).get("row256_tiles", False))
+
+
 def check_runner_variant(found: sources.Located, out_dir: Path) -> Path:
     """Compile the test source's TensorRT-LLM-runner variant to an object file.
 
