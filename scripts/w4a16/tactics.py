@@ -15,7 +15,6 @@ from dataclasses import dataclass
 
 from w4a16.errors import UserError
 
-TILE_MS = (64, 128, 256)
 TILE_NS = (16, 32, 64, 128, 256)
 # (M tile, N tile) pairs in TensorRT-LLM's candidate order: its own ten, then the four 256-row
 # tiles that kernel fix 0008 of the series adds (the mixed-input collective then maps two wgmma
@@ -153,7 +152,6 @@ def select(
 ) -> list[Instantiation]:
     """The instantiations a build compiles: all (124 with the 256-row tiles, 84 without), or
     a filtered subset."""
-
     for a in activations:
         if a not in ACTIVATIONS:
             raise UserError(f"unknown activation type {a!r}; choose from {', '.join(ACTIVATIONS)}")
