@@ -77,9 +77,10 @@ def add_files_from_hunk_context(root: Path, *patches: Path) -> None:
                 at = old_start - 1 + offset
                 offset += new_len - old_len
                 lines = current[path]
-                while len(lines) < at + old_len:  # lines never seen yet: the original's, in order
-                    before = [n for n, _ in lines if n]
-                    lines.append((max(before, default=0) + 1, None))
+                unseen = at + old_len - len(lines)  # lines never seen yet: the original's, in order
+                if unseen > 0:
+                    last = max((n for n, _ in lines if n), default=0)
+                    lines += [(last + i, None) for i in range(1, unseen + 1)]
             elif path is not None and at is not None and raw[:1] in (" ", "-", "+"):
                 lines = current[path]
                 if raw[:1] == "+":
