@@ -5,7 +5,7 @@ so every committed GPU number has its command beside it, and OUT/binaries.json h
 SHA-256 of every binary the call runs (see w4a16.fingerprint), taken after the build steps
 and before any other. Steps run in the order given:
 
-  build      full build (all 84 instantiations), no run, into --binary's folder: slim from
+  build      full build (every instantiation), no run, into --binary's folder: slim from
              the kernel slice, full-tree from --trtllm-dir; with --experiment-patch, of the
              sources with that candidate patch applied
   build-plan every binary of --plan that has a recipe in the plan's "builds", each into its

@@ -318,7 +318,8 @@ def add_command(sub: argparse._SubParsersAction) -> None:
     sources.add_locate_args(p)
     p.add_argument(
         "--preset", choices=sorted(PRESETS), default="slim",
-        help="slim: all 84 instantiations and both GEMV group sizes (default); ci: a "
+        help="slim: every instantiation (124 with fix 0008 of the series, else 84) and both "
+        "GEMV group sizes (default); ci: a "
         "3-instantiation subset (fp16, scale-only, GEMV group 128) for CPU CI",
     )
     instantiations.add_selection_args(p)

@@ -338,8 +338,9 @@ def add_selection_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--tiles",
         default="all",
-        help="comma-separated CTA tiles to compile, e.g. 128x128,64x16 (default: all ten); "
-        "tactics left out are reported as not compiled and their tests skip",
+        help="comma-separated CTA tiles to compile, e.g. 128x128,64x16 (default: every tile the "
+        "kernel sources offer, 14 with fix 0008 of the series, else 10); tactics left out "
+        "are reported as not compiled and their tests skip",
     )
     parser.add_argument(
         "--activations",
