@@ -233,18 +233,25 @@ inline bool is_gemv(tkc::CutlassGemmConfig const& c) { return c.enableCudaKernel
 // Same spelling as scripts/w4a16/tactics.py: tile128x16x64_cluster2x1x1_coop. The K tile is
 // 128 bytes of activations, 64 fp16/bf16 elements.
 // A config that names no SM90 tile (a default-constructed CutlassGemmConfig): the dispatch
-// picks the tile from M (fix 0006 of the series) or, without that fix, refuses it.
+// picks the tile from M (fix 0006 of the series), from the whole problem and the SM count (fix
+// 0009), or, without those fixes, refuses it.
 inline bool is_default_config(tkc::CutlassGemmConfig const& c) {
   return !c.enableCudaKernel &&
          c.tile_config_sm90 == tkc::CutlassTileConfigSM90::ChooseWithHeuristic;
 }
 
-// The tactic a default config runs for m tokens; nothing where the sources lack the rule.
-inline std::optional<tkc::CutlassGemmConfig> default_config_pick(int m) {
-#ifdef TLLM_SM90_WEIGHT_ONLY_DEFAULT_CONFIG
+// The tactic a default config runs for m tokens of an n x k weight with this group size on a GPU
+// of sm_count SMs; nothing where the sources lack the rule.
+inline std::optional<tkc::CutlassGemmConfig> default_config_pick(int m, int n, int k, int group,
+                                                                 int sm_count) {
+#if defined(TLLM_SM90_WEIGHT_ONLY_DEFAULT_CONFIG_BY_SHAPE)
+  return tensorrt_llm::kernels::cutlass_kernels_oss::sm90_weight_only_default_config(m, n, k, group,
+                                                                                    sm_count);
+#elif defined(TLLM_SM90_WEIGHT_ONLY_DEFAULT_CONFIG)
+  (void)n, (void)k, (void)group, (void)sm_count;
   return tensorrt_llm::kernels::cutlass_kernels_oss::sm90_weight_only_default_config(m);
 #else
-  (void)m;
+  (void)m, (void)n, (void)k, (void)group, (void)sm_count;
   return std::nullopt;
 #endif
 }
@@ -317,11 +324,24 @@ inline std::string gemv_unavailable(Problem const& p) {
 #endif
 }
 
+inline int device_sm_count() {
+  int dev = 0, sms = 0;
+  if (cudaGetDevice(&dev) != cudaSuccess ||
+      cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev) != cudaSuccess)
+    throw std::runtime_error("cannot query the multiprocessor count of the current device");
+  return sms;
+}
+
+// The tactic a default config runs for this problem on the current device.
+inline std::optional<tkc::CutlassGemmConfig> default_config_pick(Problem const& p) {
+  return default_config_pick(p.m, p.n, p.k, p.group, device_sm_count());
+}
+
 // Why this tactic cannot run this problem in this build, or "" when it can.
 inline std::string tactic_unavailable(Problem const& p, tkc::CutlassGemmConfig const& c) {
   if (is_gemv(c)) return gemv_unavailable(p);
   if (is_default_config(c)) {
-    std::optional<tkc::CutlassGemmConfig> const pick = default_config_pick(p.m);
+    std::optional<tkc::CutlassGemmConfig> const pick = default_config_pick(p);
     if (!pick)
       return "the SM90 dispatch of these kernel sources has no default config (fix 0006 of the "
              "series is not applied)";
@@ -340,14 +360,6 @@ inline int device_sm_version() {
       cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, dev) != cudaSuccess)
     throw std::runtime_error("cannot query the compute capability of the current device");
   return major * 10 + minor;
-}
-
-inline int device_sm_count() {
-  int dev = 0, sms = 0;
-  if (cudaGetDevice(&dev) != cudaSuccess ||
-      cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev) != cudaSuccess)
-    throw std::runtime_error("cannot query the multiprocessor count of the current device");
-  return sms;
 }
 
 // Checks done before any launch; each throws std::invalid_argument with a one-line reason.

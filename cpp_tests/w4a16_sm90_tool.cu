@@ -3,8 +3,10 @@
 //   --w4a16_preprocess=IN,OUT,K,N  write the SM90 layout of IN (K*N int8, row-major) to OUT
 //   --w4a16_case=DIR               run the tactics a case folder asks for (see casefiles.py)
 //   --w4a16_workspace_repro=BYTES  run the stream-K tactics with that much workspace, unchecked
-//   --w4a16_default_config=M,...   print the tactic a config naming no tile runs for each M (fix
-//                                  0006 of the series); host only, no GPU needed
+//   --w4a16_default_config=N,K,GROUP,SMS:M,...
+//                                  print the tactic a config naming no tile runs for each M, on
+//                                  an N x K weight with that group size and a GPU of SMS SMs
+//                                  (fixes 0006 and 0009 of the series); host only, no GPU needed
 //
 // It shares the problem set-up and the tactic runner with the tests (w4a16_case_runner.h).
 // Only this repository's builds make it; inside TensorRT-LLM the test alone is added.
@@ -229,19 +231,39 @@ int workspace_repro_mode(std::string const& spec) {
 
 }  // namespace
 // One line per M, in the order given: "m=<M> tactic=<name>" (scripts/w4a16/lab/crossover.py).
+// The spec is "N,K,GROUP,SMS:M,...": the rule of fix 0009 reads the whole problem and the SM
+// count; the rule of fix 0006 alone reads only M.
 int default_config_mode(std::string const& spec) {
-  std::vector<int> ms;
-  std::stringstream ss(spec);
-  for (std::string item; std::getline(ss, item, ',');) {
-    int const m = to_int("--w4a16_default_config", item);
-    if (m < 1)
-      throw std::invalid_argument("--w4a16_default_config expects token counts M >= 1, got " +
+  char const* flag = "--w4a16_default_config";
+  std::size_t const colon = spec.find(':');
+  if (colon == std::string::npos)
+    throw std::invalid_argument(std::string(flag) + " expects N,K,GROUP,SMS:M,... (got '" + spec +
+                                "')");
+  std::vector<int> shape;
+  std::stringstream head(spec.substr(0, colon));
+  for (std::string item; std::getline(head, item, ',');) {
+    int const v = to_int(flag, item);
+    if (v < 1)
+      throw std::invalid_argument(std::string(flag) + " expects N, K, GROUP and SMS >= 1, got " +
                                   item);
+    shape.push_back(v);
+  }
+  if (shape.size() != 4)
+    throw std::invalid_argument(std::string(flag) + " expects four numbers N,K,GROUP,SMS before "
+                                "the colon (got '" + spec.substr(0, colon) + "')");
+  std::vector<int> ms;
+  std::stringstream tail(spec.substr(colon + 1));
+  for (std::string item; std::getline(tail, item, ',');) {
+    int const m = to_int(flag, item);
+    if (m < 1)
+      throw std::invalid_argument(std::string(flag) + " expects token counts M >= 1, got " + item);
     ms.push_back(m);
   }
-  if (ms.empty()) throw std::invalid_argument("--w4a16_default_config expects M,... (got '')");
+  if (ms.empty())
+    throw std::invalid_argument(std::string(flag) + " expects token counts M after the colon");
   for (int m : ms) {
-    std::optional<tkc::CutlassGemmConfig> const pick = default_config_pick(m);
+    std::optional<tkc::CutlassGemmConfig> const pick =
+        default_config_pick(m, shape[0], shape[1], shape[2], shape[3]);
     if (!pick)
       throw std::runtime_error(
           "the SM90 dispatch of these kernel sources has no default config (fix 0006 of the "
@@ -274,7 +296,7 @@ int main(int argc, char** argv) {
   std::fprintf(stderr,
                "error: no mode given; usage: %s --w4a16_preprocess=IN,OUT,K,N | "
                "--w4a16_case=DIR | --w4a16_workspace_repro=BYTES | "
-               "--w4a16_default_config=M,...\n",
+               "--w4a16_default_config=N,K,GROUP,SMS:M,...\n",
                argc > 0 ? argv[0] : "w4a16SM90Tool");
   return 2;
 }

@@ -16,14 +16,18 @@ A = "tile128x16x64_cluster1x1x1_coop"
 B = "tile64x16x64_cluster1x1x1_pingpong"
 
 
-def write(path: Path, label: str, times: dict[int, dict[str, float]]) -> Path:
-    lines = []
+def write(path: Path, label: str, times: dict[int, dict[str, float]],
+          shape: tuple[int, int, int] = (1024, 512, 128), sm_count: int = 132) -> Path:
+    """Records as the bench binary writes them: the device, then per M the problem and each
+    tactic's time on the weight shape (N, K, group)."""
+    n, k, group = shape
+    lines: list[dict] = [{"record": "device", "sm_count": sm_count}]
     for m, by_tactic in times.items():
         default = GEMV_TACTIC if m < 5 and GEMV_TACTIC in by_tactic else B
         lines.append({"record": "problem", "label": label, "m": m, "default_tactic": default})
         for tactic, us in by_tactic.items():
-            lines.append({"record": "tactic", "label": label, "m": m, "tactic": tactic,
-                          "status": "ok", "median_us": us})
+            lines.append({"record": "tactic", "label": label, "m": m, "n": n, "k": k,
+                          "group": group, "tactic": tactic, "status": "ok", "median_us": us})
         lines.append({"record": "tactic", "label": label, "m": m, "tactic": "broken",
                       "status": "error"})
     path.write_text("".join(json.dumps(r) + "\n" for r in lines))
@@ -77,12 +81,13 @@ def test_bad_records_are_one_line_errors(tmp_path: Path) -> None:
     assert crossover.main([str(tmp_path / "missing.jsonl")]) == 2
 
 
-# --- fix 0006's default rule, from a fake w4a16SM90Tool -------------------------------------
+# --- the series' default rule, from a fake w4a16SM90Tool -------------------------------------
 
 C = "tile128x32x64_cluster1x1x1_coop"
 
-# A stand-in for `w4a16SM90Tool --w4a16_default_config=M,...`: A up to M = 4, else C. MODE
-# makes it fail the ways the real one can (or worse). Every call is logged next to it.
+# A stand-in for `w4a16SM90Tool --w4a16_default_config=N,K,GROUP,SMS:M,...`: A up to M = 4,
+# else C, whatever the shape. MODE makes it fail the ways the real one can (or worse). Every
+# call is logged next to it.
 FAKE_TOOL = '''
 import sys
 import time
@@ -104,7 +109,11 @@ if MODE == "garbage":
     sys.exit(0)
 if MODE == "slow":
     time.sleep(30)
-for m in (int(x) for x in args[0][len(flag):].split(",")):
+shape, _, ms = args[0][len(flag):].partition(":")
+if len(shape.split(",")) != 4 or not ms:
+    print("error: --w4a16_default_config expects N,K,GROUP,SMS:M,...", file=sys.stderr)
+    sys.exit(2)
+for m in (int(x) for x in ms.split(",")):
     if MODE == "drop" and m == 4:
         continue
     name = "tile999x1" if MODE == "badname" else (
@@ -127,22 +136,30 @@ def three_shapes(tmp: Path) -> list[Path]:
     return [
         write(tmp / "p.jsonl", "s/p", {1: {GEMV_TACTIC: 5.0, A: 10.0, B: 8.0},
                                        4: {GEMV_TACTIC: 12.0, A: 10.0, B: 15.0},
-                                       16: {A: 8.0, B: 20.0}}),  # C not timed
+                                       16: {A: 8.0, B: 20.0}},  # C not timed
+              shape=(1024, 512, 128)),
         write(tmp / "q.jsonl", "s/q", {1: {A: 10.0, B: 10.4},  # no GEMV time
                                        4: {GEMV_TACTIC: 4.0, A: 16.0, B: 20.0},
-                                       16: {C: 10.0, A: 12.0, B: 11.0}}),
+                                       16: {C: 10.0, A: 12.0, B: 11.0}},
+              shape=(2048, 512, 128)),
         write(tmp / "r.jsonl", "s/r", {1: {GEMV_TACTIC: 8.0, A: 10.0, B: 12.0},
                                        4: {GEMV_TACTIC: 11.0, A: 10.0, B: 9.0},
-                                       16: {C: 13.0, A: 10.0, B: 16.0}}),
+                                       16: {C: 13.0, A: 10.0, B: 16.0}},
+              shape=(4096, 1024, 64)),
     ]
 
 
 def test_default_rule_losses_by_hand(tmp_path: Path) -> None:
     rows = crossover.read_rows(three_shapes(tmp_path))
     tool = fake_tool(tmp_path)
-    picks = crossover.default_rule_picks(tool, [1, 4, 16])
-    assert picks == {1: A, 4: A, 16: C}
-    assert tool.with_suffix(".log").read_text() == "--w4a16_default_config=1,4,16\n"
+    picks = crossover.default_rule_picks(tool, rows, 132)
+    assert picks == {(label, m): (C if m == 16 else A)
+                     for label in ("s/p", "s/q", "s/r") for m in (1, 4, 16)}
+    # One call per weight shape, each with its group and the SM count.
+    assert tool.with_suffix(".log").read_text().splitlines() == [
+        "--w4a16_default_config=1024,512,128,132:1,4,16",
+        "--w4a16_default_config=2048,512,128,132:1,4,16",
+        "--w4a16_default_config=4096,1024,64,132:1,4,16"]
 
     def losses(rule: Callable) -> dict:
         return {(p.row.label, p.row.m): (p.tactic, p.loss)
@@ -182,8 +199,8 @@ def test_default_rule_report(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     # Behind the GEMV: 0, 20%, - | 0, 0, 0 | 0, 22%, 30%.
     assert ("5 of 8 problems within 5% of best, median loss 0%, worst 30% (s/r, M = 16); "
             "1 not timed.") in text
-    everywhere, behind = text.split("Fix 0006's pick everywhere, per M")[1].split(
-        "The GEMV below M = 5 where timed, else fix 0006's pick, per M")
+    everywhere, behind = text.split("The series' pick everywhere, per M")[1].split(
+        "The GEMV below M = 5 where timed, else the series' pick, per M")
     # default at M = 1: 0, 4%, 0; at 4: 20%, 0, 22%; at 16: 150%, 10%, 60%.
     assert f"| 1 | {A} | 3 / 3 | 25% | 100% (s/p) | 0% |" in everywhere
     assert f"| 4 | {A} | 3 / 3 | 11% | 300% (s/q) | 20% |" in everywhere
@@ -206,7 +223,7 @@ def test_without_the_tool_the_output_is_unchanged(tmp_path: Path,
     ("unfixed", "exited 2: the SM90 dispatch of these kernel sources has no default config "
                 "(fix 0006 of the series is not applied)"),
     ("garbage", "output line 1 is not 'm=M tactic=NAME': 'Segmentation fault"),
-    ("drop", "printed no tactic for M = 4"),
+    ("drop", "printed no tactic for M = 4 (shape 1024,512,128,132)"),
     ("extra", "output line 4 answers M = 2, which was not asked"),
     ("badname", "output line 1: not a tactic name: 'tile999x1'"),
     ("not_executable", "cannot run it"),
@@ -221,8 +238,9 @@ def test_tool_failures_are_one_line_errors(tmp_path: Path, monkeypatch: pytest.M
         tool.unlink()
     if mode == "not_executable":
         tool.chmod(0o644)
+    rows = crossover.read_rows(three_shapes(tmp_path))
     with pytest.raises(UserError) as caught:
-        crossover.default_rule_picks(tool, [1, 4, 16])
+        crossover.default_rule_picks(tool, rows, 132)
     said = str(caught.value)
     assert said.startswith(f"default-rule tool {tool}")
     assert message in said
@@ -263,3 +281,26 @@ def test_untimed_default_is_not_counted_as_no_loss(tmp_path: Path) -> None:
     assert "| s/a | 1 | not timed |" in text
     assert "TensorRT-LLM's default was not timed" in text
     assert text.count("| not timed |") == 2  # both shapes: no default column made up
+
+
+def test_the_default_rule_needs_the_shape_and_one_sm_count(tmp_path: Path,
+                                                          capsys: pytest.CaptureFixture[str]
+                                                          ) -> None:
+    tool = fake_tool(tmp_path)
+    # Records without N, K and group: the rule cannot be asked.
+    bare = tmp_path / "bare.jsonl"
+    bare.write_text(json.dumps({"record": "tactic", "label": "s/x", "m": 1, "tactic": A,
+                                "status": "ok", "median_us": 1.0}) + "\n")
+    with pytest.raises(UserError, match="records of s/x do not say its weight shape"):
+        crossover.default_rule_picks(tool, crossover.read_rows([bare]), 132)
+    # Two GPUs' records: the SM count must be given.
+    files = [write(tmp_path / "a.jsonl", "s/a", {1: {A: 1.0}}, sm_count=132),
+             write(tmp_path / "b.jsonl", "s/b", {1: {A: 1.0}}, sm_count=114)]
+    with pytest.raises(UserError, match=r"2 SM counts \(114, 132\).*give --sms"):
+        crossover.read_sm_count(files)
+    assert crossover.main([*map(str, files), "--default-rule-tool", str(tool)]) == 2
+    assert "give --sms" in capsys.readouterr().err
+    assert crossover.main([*map(str, files), "--default-rule-tool", str(tool),
+                           "--sms", "120"]) == 0
+    assert tool.with_suffix(".log").read_text().splitlines() == [
+        "--w4a16_default_config=1024,512,128,120:1"]

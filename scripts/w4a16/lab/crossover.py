@@ -11,12 +11,14 @@ in turn: TensorRT-LLM's default; and "the GEMV up to M = T, else the CUTLASS tac
 fastest at that M", with T and those tactics learned from the other shapes only.
 
 With --default-rule-tool it also prices, against the fastest tactic timed on each row, the
-default fix 0006 of the series gives a caller that passes no profiled tactic (a tile picked
-from M alone, as `w4a16SM90Tool --w4a16_default_config=M,...` reports it): that pick at every
-M, and the GEMV below M = 5 (where timed) else that pick. These rules are not learned from
-the records, so nothing is held out.
+default the series gives a caller that passes no profiled tactic (fix 0006: a tile picked from
+M; fix 0009: from M, the weight shape, the group size and the SM count), as
+`w4a16SM90Tool --w4a16_default_config=N,K,GROUP,SMS:M,...` reports it: that pick at every M,
+and the GEMV below M = 5 (where timed) else that pick. These rules are not learned from the
+records, so nothing is held out.
 
-    w4a16 lab crossover RECORDS.jsonl [...] [--default-rule-tool w4a16SM90Tool] [--out table.md]
+    w4a16 lab crossover RECORDS.jsonl [...] [--default-rule-tool w4a16SM90Tool] [--sms N]
+                        [--out table.md]
 """
 
 from __future__ import annotations
@@ -53,6 +55,7 @@ class Row:
     default_tactic: str
     default_us: float | None
     times: dict[str, float]  # every timed tactic's median, the GEMV included
+    shape: tuple[int, int, int] | None = None  # (N, K, group) where the records say
 
     @property
     def best_us(self) -> float:
@@ -100,10 +103,43 @@ def read_rows(files: list[Path]) -> list[Row]:
         best = min(cutlass, key=cutlass.__getitem__)
         default = defaults.get(key, "")
         rows.append(Row(key[0], key[1], timed.get(GEMV_TACTIC), best, cutlass[best], default,
-                        timed.get(default), timed))
+                        timed.get(default), timed, _shape(tactics[key])))
     if not rows:
         raise UserError("no timed CUTLASS tactic in the records given")
     return rows
+
+
+def _shape(records: list[dict]) -> tuple[int, int, int] | None:
+    """(N, K, group) of a row's tactic records, where they all carry it."""
+    shapes = {(rec.get("n"), rec.get("k"), rec.get("group")) for rec in records}
+    if len(shapes) != 1:
+        return None
+    n, k, group = shapes.pop()
+    if not all(isinstance(v, int) and v > 0 for v in (n, k, group)):
+        return None
+    return (n, k, group)
+
+
+def read_sm_count(files: list[Path]) -> int:
+    """The SM count of the GPU the records were timed on (their "device" records)."""
+    counts = set()
+    for path in files:
+        try:
+            lines = path.read_text().splitlines()
+        except OSError as exc:
+            raise UserError(f"cannot read {path}: {exc.strerror}") from None
+        for line in lines:
+            try:
+                rec = json.loads(line)
+            except json.JSONDecodeError:
+                continue  # read_rows names the bad line
+            if rec.get("record") == "device" and isinstance(rec.get("sm_count"), int):
+                counts.add(rec["sm_count"])
+    if len(counts) != 1:
+        found = ", ".join(str(c) for c in sorted(counts)) or "none"
+        raise UserError(f"the records name {len(counts)} SM counts ({found}); the default rule "
+                        "needs one: give --sms")
+    return counts.pop()
 
 
 def table(rows: list[Row]) -> str:
@@ -195,11 +231,29 @@ def _one_line(text: str, limit: int = 160) -> str:
     return flat if len(flat) <= limit else flat[:limit - 3] + "..."
 
 
-def default_rule_picks(tool: Path, ms: list[int]) -> dict[int, str]:
-    """Fix 0006's tactic for each M, from `tool --w4a16_default_config=M,...` (host only)."""
+def default_rule_picks(tool: Path, rows: list[Row], sm_count: int) -> dict[tuple[str, int], str]:
+    """The series' default tactic for each row, keyed (label, M): one call of
+    `tool --w4a16_default_config=N,K,GROUP,SMS:M,...` (host only) per weight shape."""
     if not tool.is_file():
         raise UserError(f"default-rule tool {tool}: no such file")
-    flag = "--w4a16_default_config=" + ",".join(str(m) for m in ms)
+    by_shape: dict[tuple[int, int, int], list[Row]] = defaultdict(list)
+    for r in rows:
+        if r.shape is None:
+            raise UserError(f"the records of {r.label} do not say its weight shape and group "
+                            "(n, k, group), which the default rule reads")
+        by_shape[r.shape].append(r)
+    picks: dict[tuple[str, int], str] = {}
+    for (n, k, group), shaped in by_shape.items():
+        ms = sorted({r.m for r in shaped})
+        answered = _tool_picks(tool, f"{n},{k},{group},{sm_count}", ms)
+        for r in shaped:
+            picks[(r.label, r.m)] = answered[r.m]
+    return picks
+
+
+def _tool_picks(tool: Path, shape: str, ms: list[int]) -> dict[int, str]:
+    """The tool's pick for each M on one weight shape ("N,K,GROUP,SMS")."""
+    flag = f"--w4a16_default_config={shape}:" + ",".join(str(m) for m in ms)
     try:
         done = subprocess.run([str(tool), flag], capture_output=True, text=True,
                               timeout=TOOL_TIMEOUT_S, check=False)
@@ -237,7 +291,8 @@ def default_rule_picks(tool: Path, ms: list[int]) -> dict[int, str]:
     missing = [m for m in ms if m not in picks]
     if missing:
         shown = ", ".join(str(m) for m in missing[:8]) + (", ..." if len(missing) > 8 else "")
-        raise UserError(f"default-rule tool {tool}: printed no tactic for M = {shown}")
+        raise UserError(f"default-rule tool {tool}: printed no tactic for M = {shown} "
+                        f"(shape {shape})")
     return picks
 
 
@@ -260,15 +315,15 @@ def price_rule(rows: list[Row], pick: Callable[[Row], str]) -> list[Priced]:
     return priced
 
 
-def fix_pick_everywhere(picks: dict[int, str]) -> Callable[[Row], str]:
-    """Fix 0006's pick at every M: what a caller without the GEMV gets with no tuned tactic."""
-    return lambda r: picks[r.m]
+def fix_pick_everywhere(picks: dict[tuple[str, int], str]) -> Callable[[Row], str]:
+    """The series' pick at every M: what a caller without the GEMV gets with no tuned tactic."""
+    return lambda r: picks[(r.label, r.m)]
 
 
-def gemv_then_fix_pick(picks: dict[int, str]) -> Callable[[Row], str]:
-    """The GEMV below M = 5 where it was timed, else fix 0006's pick."""
+def gemv_then_fix_pick(picks: dict[tuple[str, int], str]) -> Callable[[Row], str]:
+    """The GEMV below M = 5 where it was timed, else the series' pick."""
     return lambda r: (GEMV_TACTIC if r.m < GEMV_BELOW_M and GEMV_TACTIC in r.times
-                      else picks[r.m])
+                      else picks[(r.label, r.m)])
 
 
 def _median(values: list[float]) -> float:
@@ -312,23 +367,24 @@ def _per_m(name: str, priced: list[Priced]) -> list[str]:
     return out
 
 
-def default_rules(rows: list[Row], picks: dict[int, str], tool: Path) -> str:
-    """Fix 0006's default, alone and behind the GEMV, against TensorRT-LLM's default."""
+def default_rules(rows: list[Row], picks: dict[tuple[str, int], str], tool: Path) -> str:
+    """The series' default, alone and behind the GEMV, against TensorRT-LLM's default."""
     everywhere = price_rule(rows, fix_pick_everywhere(picks))
     behind_gemv = price_rule(rows, gemv_then_fix_pick(picks))
     default = [Priced(r, r.default_tactic, r.default_loss) for r in rows]
-    first = "fix 0006's pick everywhere (a caller without the GEMV, e.g. the torch op untuned)"
-    second = ("the GEMV below M = 5 where timed, else fix 0006's pick "
+    first = ("the series' pick everywhere (a caller without the GEMV, e.g. the torch op "
+             "untuned)")
+    second = ("the GEMV below M = 5 where timed, else the series' pick "
               "(the weight-only plugins' default)")
-    out = [f"Fix 0006's default for a caller that passes no profiled tactic, per M as {tool} "
-           "reports it, priced against the fastest tactic timed on each row (a pick not timed "
-           "on a row leaves it out). These rules are fixed, not learned from the records, so "
-           "no shape is held out.", "",
+    out = [f"The series' default for a caller that passes no profiled tactic, per problem as "
+           f"{tool} reports it, priced against the fastest tactic timed on each row (a pick "
+           "not timed on a row leaves it out). These rules are fixed, not learned from the "
+           "records, so no shape is held out.", "",
            _summary("TensorRT-LLM's default (the GEMV below M = 5, else config 0)", default),
            _summary(first, everywhere),
            _summary(second, behind_gemv), ""]
-    out += _per_m("Fix 0006's pick everywhere", everywhere) + [""]
-    out += _per_m("The GEMV below M = 5 where timed, else fix 0006's pick", behind_gemv)
+    out += _per_m("The series' pick everywhere", everywhere) + [""]
+    out += _per_m("The GEMV below M = 5 where timed, else the series' pick", behind_gemv)
     return "\n".join(out) + "\n"
 
 
@@ -337,10 +393,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="JSONL files written by the bench binary's --out")
     parser.add_argument("--default-rule-tool", type=Path, metavar="PATH",
                         help="the w4a16SM90Tool (built next to the test binary) whose "
-                        "--w4a16_default_config mode gives the series' default pick per M "
-                        "(fix 0006: the tactic a caller that passes no profiled tactic gets); "
-                        "prices that pick, and the GEMV below M = 5 else that pick, against "
-                        "the fastest tactic timed on each row. Host only, no GPU")
+                        "--w4a16_default_config mode gives the series' default pick per "
+                        "problem (fixes 0006 and 0009: the tactic a caller that passes no "
+                        "profiled tactic gets); prices that pick, and the GEMV below M = 5 "
+                        "else that pick, against the fastest tactic timed on each row. Host "
+                        "only, no GPU")
+    parser.add_argument("--sms", type=int, metavar="N",
+                        help="the SM count the default rule is asked for (default: the one "
+                        "the records' device record names)")
     parser.add_argument("--out", type=Path, help="also write the table to this file")
 
 
@@ -350,7 +410,10 @@ def run(args: argparse.Namespace) -> int:
     text = table(rows) + "\n" + held_out(rows)
     tool = getattr(args, "default_rule_tool", None)
     if tool is not None:
-        picks = default_rule_picks(tool, sorted({r.m for r in rows}))
+        sms = args.sms if getattr(args, "sms", None) is not None else read_sm_count(args.records)
+        if sms < 1:
+            raise UserError(f"--sms {sms}: an SM count is at least 1")
+        picks = default_rule_picks(tool, rows, sms)
         text += "\n" + default_rules(rows, picks, tool)
     if args.out:
         try:

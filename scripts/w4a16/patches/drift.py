@@ -45,8 +45,10 @@ GEMV_DISPATCH = "cpp/tensorrt_llm/kernels/weightOnlyBatchedGemv/kernelDispatcher
 # The SM90 tile enum and the heuristic's candidate list that fix 0008 edits.
 GEMM_CONFIGS = "cpp/tensorrt_llm/cutlass_extensions/include/cutlass_extensions/gemm_configs.h"
 HEURISTIC = "cpp/tensorrt_llm/kernels/cutlass_kernels/cutlass_heuristic.cpp"
+# The launcher's header, where fix 0009 moves fix 0003's decomposition so the dispatch can use it.
+LAUNCHER_HEADER = LAUNCHER.removesuffix(".inl") + ".h"
 FILES = (upstream.KERNELS_CMAKELISTS, LAUNCHER, COLLECTIVE, DISPATCH, GEMV_DISPATCH, GEMM_CONFIGS,
-         HEURISTIC)
+         HEURISTIC, LAUNCHER_HEADER)
 RESULTS = ("applies", "refused")
 _SHA1 = re.compile(r"[0-9a-f]{40}")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
