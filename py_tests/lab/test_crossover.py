@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import sys
 from collections.abc import Callable
@@ -304,3 +305,18 @@ def test_the_default_rule_needs_the_shape_and_one_sm_count(tmp_path: Path,
                            "--sms", "120"]) == 0
     assert tool.with_suffix(".log").read_text().splitlines() == [
         "--w4a16_default_config=1024,512,128,120:1"]
+
+
+def test_gzip_compressed_records_read_the_same(tmp_path: Path) -> None:
+    files = three_shapes(tmp_path)
+    packed = []
+    for path in files:
+        gz = path.with_name(path.name + ".gz")
+        gz.write_bytes(gzip.compress(path.read_bytes()))
+        packed.append(gz)
+    assert crossover.read_rows(packed) == crossover.read_rows(files)
+    assert crossover.read_sm_count(packed) == 132
+    broken = tmp_path / "broken.jsonl.gz"
+    broken.write_bytes(b"not gzip")
+    with pytest.raises(UserError, match="cannot read .*broken.jsonl.gz"):
+        crossover.read_rows([broken])

@@ -24,6 +24,7 @@ records, so nothing is held out.
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
 import re
 import subprocess
@@ -67,16 +68,25 @@ class Row:
         return None if self.default_us is None else self.default_us / self.best_us - 1
 
 
+def _record_lines(path: Path) -> list[str]:
+    """The lines of a records file, gzip-compressed (`.gz`, as large committed reports keep
+    them) or not."""
+    try:
+        if path.suffix == ".gz":
+            with gzip.open(path, "rt") as handle:
+                return handle.read().splitlines()
+        return path.read_text().splitlines()
+    except OSError as exc:
+        raise UserError(f"cannot read {path}: {exc.strerror or exc}") from None
+
+
 def read_rows(files: list[Path]) -> list[Row]:
     """One Row per (shape, M) that has at least one timed CUTLASS tactic."""
     tactics: dict[tuple[str, int], list[dict]] = defaultdict(list)
     defaults: dict[tuple[str, int], str] = {}
     variants: set[str] = set()
     for path in files:
-        try:
-            lines = path.read_text().splitlines()
-        except OSError as exc:
-            raise UserError(f"cannot read {path}: {exc.strerror}") from None
+        lines = _record_lines(path)
         for number, line in enumerate(lines, 1):
             try:
                 rec = json.loads(line)
@@ -124,11 +134,7 @@ def read_sm_count(files: list[Path]) -> int:
     """The SM count of the GPU the records were timed on (their "device" records)."""
     counts = set()
     for path in files:
-        try:
-            lines = path.read_text().splitlines()
-        except OSError as exc:
-            raise UserError(f"cannot read {path}: {exc.strerror}") from None
-        for line in lines:
+        for line in _record_lines(path):
             try:
                 rec = json.loads(line)
             except json.JSONDecodeError:
@@ -390,7 +396,8 @@ def default_rules(rows: list[Row], picks: dict[tuple[str, int], str], tool: Path
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("records", nargs="+", type=Path,
-                        help="JSONL files written by the bench binary's --out")
+                        help="JSONL files written by the bench binary's --out (or those files "
+                        "gzip-compressed, named *.gz)")
     parser.add_argument("--default-rule-tool", type=Path, metavar="PATH",
                         help="the w4a16SM90Tool (built next to the test binary) whose "
                         "--w4a16_default_config mode gives the series' default pick per "
