@@ -159,7 +159,7 @@ def test_cli_runs_as_a_module_without_traceback(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("flags", "expected"),
     [
-        (["--kernel-fixes", "0009"], "no fix starts with 0009"),
+        (["--kernel-fixes", "0099"], "no fix starts with 0099"),
         (["--experiment-patch", "no-such.patch"], "experiment patch no-such.patch does not exist"),
     ],
 )
