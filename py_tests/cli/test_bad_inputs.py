@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from w4a16 import gpu, paths
 from w4a16.cli import main
+from w4a16.tactics import Tactic
 
 
 def _one_line_error(capsys: pytest.CaptureFixture, code: int) -> str:
@@ -130,6 +131,33 @@ def test_bad_preprocess_arguments_fail_clearly(tmp_path: Path) -> None:
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2
     assert "multiple of 32" in proc.stderr
+
+
+@pytest.mark.parametrize(("spec", "said"), [
+    ("1,16", "expects N,K,GROUP,SMS:M,..."),
+    ("8192,8192,128:1", "expects four numbers N,K,GROUP,SMS before the colon"),
+    ("8192,8192,128,0:1", "expects N, K, GROUP and SMS >= 1, got 0"),
+    ("8192,8192,128,132:", "expects token counts M after the colon"),
+    ("8192,8192,128,132:1,x", "expects an integer, got 'x'"),
+])
+def test_bad_default_config_specs_fail_clearly(spec: str, said: str) -> None:
+    proc = subprocess.run([str(_binary()), f"--w4a16_default_config={spec}"],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2 and proc.stdout == ""
+    err = proc.stderr.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: ") and said in err[0], err
+
+
+def test_default_config_mode_answers_each_m_in_order() -> None:
+    # Host only. Whatever rule the sources carry (fix 0006 or 0009), one line per M, in order,
+    # each naming a tactic whose token extent covers M.
+    proc = subprocess.run([str(_binary()), "--w4a16_default_config=28672,8192,128,132:300,1,64"],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.split()
+    assert [line for line in lines if line.startswith("m=")] == ["m=300", "m=1", "m=64"]
+    tactics = [line.removeprefix("tactic=") for line in lines if line.startswith("tactic=")]
+    assert [Tactic.from_name(t).tile_n for t in tactics] == [256, 16, 64]
 
 
 def test_tool_without_a_mode_fails_clearly() -> None:
