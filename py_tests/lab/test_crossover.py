@@ -298,7 +298,7 @@ def test_the_default_rule_needs_the_shape_and_one_sm_count(tmp_path: Path,
     files = [write(tmp_path / "a.jsonl", "s/a", {1: {A: 1.0}}, sm_count=132),
              write(tmp_path / "b.jsonl", "s/b", {1: {A: 1.0}}, sm_count=114)]
     with pytest.raises(UserError, match=r"2 SM counts \(114, 132\).*give --sms"):
-        crossover.read_sm_count(files)
+        crossover.one_sm_count(crossover.read_records(files).sm_counts)
     assert crossover.main([*map(str, files), "--default-rule-tool", str(tool)]) == 2
     assert "give --sms" in capsys.readouterr().err
     assert crossover.main([*map(str, files), "--default-rule-tool", str(tool),
@@ -315,7 +315,7 @@ def test_gzip_compressed_records_read_the_same(tmp_path: Path) -> None:
         gz.write_bytes(gzip.compress(path.read_bytes()))
         packed.append(gz)
     assert crossover.read_rows(packed) == crossover.read_rows(files)
-    assert crossover.read_sm_count(packed) == 132
+    assert crossover.read_records(packed).sm_counts == {132}
     broken = tmp_path / "broken.jsonl.gz"
     broken.write_bytes(b"not gzip")
     with pytest.raises(UserError, match="cannot read .*broken.jsonl.gz"):

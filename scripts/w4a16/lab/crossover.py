@@ -80,11 +80,25 @@ def _record_lines(path: Path) -> list[str]:
         raise UserError(f"cannot read {path}: {exc.strerror or exc}") from None
 
 
+@dataclass(frozen=True)
+class Records:
+    """What the records files hold: the rows, and the SM counts their device records name."""
+
+    rows: list[Row]
+    sm_counts: set[int]
+
+
 def read_rows(files: list[Path]) -> list[Row]:
     """One Row per (shape, M) that has at least one timed CUTLASS tactic."""
+    return read_records(files).rows
+
+
+def read_records(files: list[Path]) -> Records:
+    """The rows (see read_rows) and the SM counts, in one pass over the files."""
     tactics: dict[tuple[str, int], list[dict]] = defaultdict(list)
     defaults: dict[tuple[str, int], str] = {}
     variants: set[str] = set()
+    sm_counts: set[int] = set()
     for path in files:
         lines = _record_lines(path)
         for number, line in enumerate(lines, 1):
@@ -99,6 +113,8 @@ def read_rows(files: list[Path]) -> list[Row]:
                 defaults[key] = str(rec.get("default_tactic"))
             elif rec.get("record") == "tactic" and rec.get("status") == "ok":
                 tactics[key].append(rec)
+            elif rec.get("record") == "device" and isinstance(rec.get("sm_count"), int):
+                sm_counts.add(rec["sm_count"])
     if len(variants) > 1:
         # `w4a16 lab variants` tags each record with its build; two builds' times of the same
         # tactic must not be mixed into one row.
@@ -116,7 +132,7 @@ def read_rows(files: list[Path]) -> list[Row]:
                         timed.get(default), timed, _shape(tactics[key])))
     if not rows:
         raise UserError("no timed CUTLASS tactic in the records given")
-    return rows
+    return Records(rows, sm_counts)
 
 
 def _shape(records: list[dict]) -> tuple[int, int, int] | None:
@@ -130,22 +146,13 @@ def _shape(records: list[dict]) -> tuple[int, int, int] | None:
     return (n, k, group)
 
 
-def read_sm_count(files: list[Path]) -> int:
-    """The SM count of the GPU the records were timed on (their "device" records)."""
-    counts = set()
-    for path in files:
-        for line in _record_lines(path):
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError:
-                continue  # read_rows names the bad line
-            if rec.get("record") == "device" and isinstance(rec.get("sm_count"), int):
-                counts.add(rec["sm_count"])
+def one_sm_count(counts: set[int]) -> int:
+    """The SM count of the GPU the records were timed on, where their device records agree."""
     if len(counts) != 1:
         found = ", ".join(str(c) for c in sorted(counts)) or "none"
         raise UserError(f"the records name {len(counts)} SM counts ({found}); the default rule "
                         "needs one: give --sms")
-    return counts.pop()
+    return next(iter(counts))
 
 
 def table(rows: list[Row]) -> str:
@@ -413,11 +420,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Tabulate the crossover and the held-out pricing; print it (and write --out)."""
-    rows = read_rows(args.records)
+    records = read_records(args.records)
+    rows = records.rows
     text = table(rows) + "\n" + held_out(rows)
     tool = getattr(args, "default_rule_tool", None)
     if tool is not None:
-        sms = args.sms if getattr(args, "sms", None) is not None else read_sm_count(args.records)
+        sms = (args.sms if getattr(args, "sms", None) is not None
+               else one_sm_count(records.sm_counts))
         if sms < 1:
             raise UserError(f"--sms {sms}: an SM count is at least 1")
         picks = default_rule_picks(tool, rows, sms)
