@@ -110,8 +110,8 @@ bool parse_problem_option(std::string const& arg, std::string const& value, Prob
   else if (arg == "--k") o.k = to_int(arg, value);
   else if (arg == "--group") o.group = to_int(arg, value);
   else if (arg == "--m") {
-    std::stringstream ss(value);
-    for (std::string item; std::getline(ss, item, ',');) o.ms.push_back(to_int(arg, item));
+    std::vector<int> const ms = to_ints(arg, value);
+    o.ms.insert(o.ms.end(), ms.begin(), ms.end());
   } else if (arg == "--label") o.label = value;
   else if (arg == "--out") o.out = value;
   else return false;

@@ -3,8 +3,10 @@
 #pragma once
 
 #include <cmath>
+#include <sstream>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace w4a16 {
 
@@ -19,6 +21,14 @@ inline int to_int(std::string const& flag, std::string const& v) {
   if (used != v.size() || v.empty())
     throw std::invalid_argument(flag + " expects an integer, got '" + v + "'");
   return x;
+}
+
+// A comma-separated list of integers ("1,16,64"); an empty value gives an empty list.
+inline std::vector<int> to_ints(std::string const& flag, std::string const& v) {
+  std::vector<int> out;
+  std::stringstream ss(v);
+  for (std::string item; std::getline(ss, item, ',');) out.push_back(to_int(flag, item));
+  return out;
 }
 
 // A finite number above zero, or zero too where zero_ok (a length of time that may be none).

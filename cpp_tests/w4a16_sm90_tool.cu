@@ -239,26 +239,19 @@ int default_config_mode(std::string const& spec) {
   if (colon == std::string::npos)
     throw std::invalid_argument(std::string(flag) + " expects N,K,GROUP,SMS:M,... (got '" + spec +
                                 "')");
-  std::vector<int> shape;
-  std::stringstream head(spec.substr(0, colon));
-  for (std::string item; std::getline(head, item, ',');) {
-    int const v = to_int(flag, item);
+  std::vector<int> const shape = to_ints(flag, spec.substr(0, colon));
+  for (int v : shape)
     if (v < 1)
       throw std::invalid_argument(std::string(flag) + " expects N, K, GROUP and SMS >= 1, got " +
-                                  item);
-    shape.push_back(v);
-  }
+                                  std::to_string(v));
   if (shape.size() != 4)
     throw std::invalid_argument(std::string(flag) + " expects four numbers N,K,GROUP,SMS before "
                                 "the colon (got '" + spec.substr(0, colon) + "')");
-  std::vector<int> ms;
-  std::stringstream tail(spec.substr(colon + 1));
-  for (std::string item; std::getline(tail, item, ',');) {
-    int const m = to_int(flag, item);
+  std::vector<int> const ms = to_ints(flag, spec.substr(colon + 1));
+  for (int m : ms)
     if (m < 1)
-      throw std::invalid_argument(std::string(flag) + " expects token counts M >= 1, got " + item);
-    ms.push_back(m);
-  }
+      throw std::invalid_argument(std::string(flag) + " expects token counts M >= 1, got " +
+                                  std::to_string(m));
   if (ms.empty())
     throw std::invalid_argument(std::string(flag) + " expects token counts M after the colon");
   for (int m : ms) {
