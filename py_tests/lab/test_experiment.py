@@ -260,6 +260,34 @@ def test_sass_counts_find_waits_calls_and_accumulator_chains(
     assert ops["LDL"] == 1 and ops["total"] == 6
 
 
+def test_sass_counts_measure_the_innermost_loop_that_issues_hgmma(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The k-tile loop is the innermost backward branch around HGMMA: not the peeled first
+    k-tile before it, not the persistent tile loop around both, not a loop without HGMMA."""
+    sass = "\n".join([
+        "\tFunction : _ZN7cutlass13device_kernelIN5dummyEEEvT_",
+        "        /*0010*/                   MOV R1, c[0x0][0x28] ;",
+        "        /*0020*/                   LDS R2, [R3] ;",                  # tile loop starts
+        "        /*0030*/                   HGMMA.64x16x16.F32 R24, R32, gdesc[UR8], RZ, gsb0 ;",
+        "        /*0040*/                   LDS R4, [R3+0x100] ;",            # k-tile loop starts
+        "        /*0050*/                   LDS.U16 R5, [R3+0x200] ;",
+        "        /*0060*/                   HGMMA.64x16x16.F32 R24, R36, gdesc[UR8], R24, gsb0 ;",
+        "        /*0070*/                   WARPGROUP.DEPBAR.LE gsb0, 0x1 ;",
+        "        /*0080*/              @P1   BRA 0x40 ;",
+        "        /*0090*/                   IADD3 R6, R6, 0x1, RZ ;",         # loop without HGMMA
+        "        /*00a0*/              @P2   BRA 0x90 ;",
+        "        /*00b0*/              @!P0  BRA `(.L_x_1) 0x20 ;",
+        "        /*00c0*/                   EXIT ;",
+        "\tFunction : _ZN7cutlass13device_kernelIN6noloopEEEvT_",
+        "        /*0010*/                   HGMMA.64x16x16.F32 R24, R32, gdesc[UR8], RZ, gsb0 ;",
+        "        /*0020*/                   EXIT ;",
+    ])
+    _fake_tool(tmp_path, monkeypatch, "cuobjdump", sass)
+    looped, straight = profile.sass_counts(Path("bench"))
+    assert looped["ktile_loop"] == {"instructions": 5, "hgmma": 1, "lds": 2}
+    assert straight["ktile_loop"] is None
+
+
 def test_failed_tactics_mark_the_variant_instead_of_passing_as_a_win() -> None:
     """A candidate whose fast tactics wrote NaN must not read as a speed-up (the deep-K
     decode candidate did exactly that: its fastest 'ok' tactic sat beside broken ones)."""

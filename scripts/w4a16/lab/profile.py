@@ -9,9 +9,10 @@ Two jobs, both for diagnosing decode speed and both GPU-machine tools (ncu, cuob
 * `sass`: disassemble each binary with cuobjdump and count, per kernel, the instructions
   that tell the story: HGMMA (wgmma), WARPGROUP.ARRIVE / WARPGROUP.DEPBAR (the waits that
   serialize wgmma), CALL/RET (a function boundary inside the mainloop), LDL/STL (local
-  memory), the int4 -> fp16 conversion work (PRMT, LOP3, HADD2/HFMA2/HMUL2), TMA loads.
-  cuobjdump also runs on a CPU machine (pip package nvidia-cuda-cuobjdump), so this part
-  needs no GPU.
+  memory), the int4 -> fp16 conversion work (PRMT, LOP3, HADD2/HFMA2/HMUL2), TMA loads;
+  and the steady-state k-tile loop: the instructions a consumer thread issues per k-tile,
+  the figure a mainloop change moves. cuobjdump also runs on a CPU machine (pip package
+  nvidia-cuda-cuobjdump), so this part needs no GPU.
 
 Writes JSON (ncu.json, sass.json) and the raw ncu CSV; prints a short table of each.
 """
@@ -126,9 +127,34 @@ def parse_ncu_csv(text: str, what: str) -> dict[str, Any]:
     return out
 
 
+ADDRESSED = re.compile(r"/\*([0-9a-f]{4,})\*/\s+(.*?)\s*;")
+BRANCH_TARGET = re.compile(r"\bBRA(?:\.\w+)*\s.*?0x([0-9a-f]+)")
+
+
+def ktile_loop(code: list[tuple[int, str]]) -> dict[str, int] | None:
+    """The steady-state k-tile loop of a kernel's (address, instruction) list: the innermost
+    backward branch whose body issues HGMMA. Its length is what a consumer thread issues per
+    k-tile (the first k-tile, peeled before it, and the epilogue are not in it). None when no
+    loop holds an HGMMA."""
+    best: list[str] | None = None
+    for addr, text in code:
+        target = BRANCH_TARGET.search(text)
+        if target is None or int(target.group(1), 16) >= addr:
+            continue
+        start = int(target.group(1), 16)
+        body = [t for a, t in code if start <= a <= addr]
+        if any("HGMMA" in t for t in body) and (best is None or len(body) < len(best)):
+            best = body
+    if best is None:
+        return None
+    ops = [re.sub(r"^@!?U?P\w+\s+", "", t).split(None, 1)[0] for t in best]
+    return {"instructions": len(ops), "hgmma": sum(o.startswith("HGMMA") for o in ops),
+            "lds": sum(o.split(".")[0] == "LDS" for o in ops)}
+
+
 def sass_counts(binary: Path) -> list[dict[str, Any]]:
-    """Per-kernel instruction counts from cuobjdump -sass, and the accumulator registers the
-    kernel's HGMMA write (one entry per independent accumulator chain)."""
+    """Per-kernel instruction counts from cuobjdump -sass, the accumulator registers the
+    kernel's HGMMA write (one entry per independent accumulator chain) and its k-tile loop."""
     proc = subprocess.run([_tool("cuobjdump"), "-sass", str(binary)], capture_output=True,
                           text=True, timeout=600)
     if proc.returncode != 0:
@@ -138,13 +164,16 @@ def sass_counts(binary: Path) -> list[dict[str, Any]]:
     for line in proc.stdout.splitlines():
         if "Function :" in line:
             name = line.split("Function :", 1)[1].strip()
-            kernels.append({"kernel": name, "ops": Counter(), "accumulators": set()})
+            kernels.append({"kernel": name, "ops": Counter(), "accumulators": set(), "code": []})
             continue
         hit = instr.search(line)
         if hit is None or not kernels:
             continue
         op, current = hit.group(1), kernels[-1]
         current["ops"]["total"] += 1
+        addressed = ADDRESSED.search(line)
+        if addressed:
+            current["code"].append((int(addressed.group(1), 16), addressed.group(2)))
         if op.startswith("HGMMA"):
             fields = line[hit.start(1):].split(None, 1)  # "HGMMA.64x16x16.F32", "R24, ..."
             if len(fields) == 2:
@@ -153,7 +182,7 @@ def sass_counts(binary: Path) -> list[dict[str, Any]]:
             if op == want or op.startswith(want + "."):
                 current["ops"][want] += 1
     return [{"kernel": k["kernel"], "ops": dict(k["ops"]),
-             "accumulators": sorted(k["accumulators"])}
+             "accumulators": sorted(k["accumulators"]), "ktile_loop": ktile_loop(k["code"])}
             for k in kernels if "device_kernel" in k["kernel"]]
 
 
@@ -240,12 +269,14 @@ def run(args: argparse.Namespace) -> int:
         sass = {name: sass_counts(b) for name, b in bins.items()}
         (args.out / "sass.json").write_text(json.dumps(sass, indent=1) + "\n")
         # the opcode's last part: WARPGROUP.ARRIVE and .DEPBAR stay apart
-        print(f"{'binary':<10}{'kernel':<28}{'accumulators':<14}"
+        print(f"{'binary':<10}{'kernel':<28}{'accumulators':<14}{'k-loop':>8}"
               + "".join(f"{o.rsplit('.', 1)[-1][:9]:>10}" for o in SASS_OPS[:8]))
         for name, ks in sass.items():
             for k in ks:
+                loop = k["ktile_loop"]
                 print(f"{name:<10}{kernel_fields(k['kernel'])[:27]:<28}"
                       f"{','.join(k['accumulators'])[:13]:<14}"
+                      f"{loop['instructions'] if loop else '-':>8}"
                       + "".join(f"{k['ops'].get(o, 0):>10}" for o in SASS_OPS[:8]))
     results: list[dict[str, Any]] = []
     ncu_json = args.out / "ncu.json"
