@@ -34,6 +34,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from w4a16.argtypes import positive
 from w4a16.cli import run_guarded
 from w4a16.errors import UserError
 from w4a16.tactics import GEMV_TACTIC, Tactic
@@ -113,7 +114,8 @@ def read_records(files: list[Path]) -> Records:
                 defaults[key] = str(rec.get("default_tactic"))
             elif rec.get("record") == "tactic" and rec.get("status") == "ok":
                 tactics[key].append(rec)
-            elif rec.get("record") == "device" and isinstance(rec.get("sm_count"), int):
+            elif (rec.get("record") == "device" and isinstance(rec.get("sm_count"), int)
+                  and rec["sm_count"] > 0):
                 sm_counts.add(rec["sm_count"])
     if len(variants) > 1:
         # `w4a16 lab variants` tags each record with its build; two builds' times of the same
@@ -412,7 +414,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "profiled tactic gets); prices that pick, and the GEMV below M = 5 "
                         "else that pick, against the fastest tactic timed on each row. Host "
                         "only, no GPU")
-    parser.add_argument("--sms", type=int, metavar="N",
+    parser.add_argument("--sms", type=positive(int), metavar="N",
                         help="the SM count the default rule is asked for (default: the one "
                         "the records' device record names)")
     parser.add_argument("--out", type=Path, help="also write the table to this file")
@@ -427,8 +429,6 @@ def run(args: argparse.Namespace) -> int:
     if tool is not None:
         sms = (args.sms if getattr(args, "sms", None) is not None
                else one_sm_count(records.sm_counts))
-        if sms < 1:
-            raise UserError(f"--sms {sms}: an SM count is at least 1")
         picks = default_rule_picks(tool, rows, sms)
         text += "\n" + default_rules(rows, picks, tool)
     if args.out:
