@@ -421,8 +421,9 @@ TEST(HostTactics, HeuristicListsEveryValidPairOnce) {
             1);
 }
 
-// Fix 0006: a config that names no tile runs the 128-row cooperative tile whose token extent is
-// the smallest of 16, 32, 64, 128, 256 that covers M, cluster 1x1, one of the candidates.
+// A config that names no tile runs, with cluster 1x1, a candidate whose token extent is the
+// smallest of 16, 32, 64, 128, 256 that covers M: the 128-row tile (fix 0006), or with fix 0009
+// the 64-, 128- or 256-row tile its model prices cheapest up to M = 128 and the 128-row one above.
 TEST(HostDefaultConfig, PicksACandidateWhoseTokenExtentCoversM) {
   EXPECT_TRUE(is_default_config(tkc::CutlassGemmConfig{}));
   EXPECT_FALSE(is_default_config(candidate_configs().front()));
