@@ -90,3 +90,36 @@ def test_failing_peer_is_the_job_error(tmp_path, fake_binary, fake_machete, fake
     assert "no usable SM90 GPU" in doc["errors"][0]["message"]
     # our own results of that job are kept
     assert [p["m"] for p in doc["problems"]] == [1, 64]
+
+
+def test_machete_schedules_choose_what_the_peer_times(tmp_path, fake_binary, fake_machete,
+                                                       fake_torch):
+    out = tmp_path / "out"
+    assert command.main(["--binary", str(fake_binary), "--machete-binary", str(fake_machete),
+                         "--machete-schedules", "machete_128x64_2x1x1_TmaMI_TmaCoop_streamK,"
+                         "heuristic", "--out", str(out), *ARGS, "--dtypes", "fp16"]) == 0
+    doc = json.loads((out / "bench.json").read_text())
+    for p in doc["problems"]:
+        assert [t["tactic"] for t in p["peers"]] == [
+            "machete_128x64_2x1x1_TmaMI_TmaCoop_streamK", "machete_heuristic"]
+    assert doc["settings"]["machete_schedules"] == (
+        "machete_128x64_2x1x1_TmaMI_TmaCoop_streamK,heuristic")
+
+
+@pytest.mark.parametrize(("with_peer", "schedules", "message"), [
+    (True, "256x16_1x1x1_TmaMI_TmaCoop_streamK",
+     "error: Machete schedule '256x16_1x1x1_TmaMI_TmaCoop_streamK' is not compiled in"),
+    (False, "heuristic",
+     "error: --machete-schedules needs a Machete peer: --machete-binary or --machete-dir"),
+])
+def test_bad_machete_schedules_are_one_line_before_any_timing(tmp_path, fake_binary,
+                                                              fake_machete, capsys, with_peer,
+                                                              schedules, message):
+    peer = ["--machete-binary", str(fake_machete)] if with_peer else []
+    out = tmp_path / "o"
+    code = command.main(["--binary", str(fake_binary), *peer, "--machete-schedules", schedules,
+                         "--out", str(out), *ARGS])
+    assert code != 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(message)
+    assert not (out / "bench_records.jsonl").exists()

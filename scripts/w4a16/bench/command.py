@@ -98,6 +98,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--machete-binary", type=Path, metavar="PATH",
                    help="a w4a16MacheteBench built earlier (`python -m w4a16.peers.machete "
                    "build`), instead of building one from --machete-dir")
+    p.add_argument("--machete-schedules", default="all", metavar="NAMES",
+                   help="comma-separated Machete schedules to time, as `w4a16MacheteBench "
+                   "--list` prints them (with or without the machete_ prefix), `heuristic` for "
+                   "the pick of Machete's own heuristic; with --settle-ms each kernel costs "
+                   "about a second per problem, so a large-M sweep can leave out the schedules "
+                   "that cannot win there (default all)")
     p.add_argument("--report-only", type=Path, metavar="BENCH_JSON",
                    help="no measurement: rebuild report.md and the PNGs in --out from this "
                    "bench.json")
@@ -163,6 +169,12 @@ def _cmd_bench(args: argparse.Namespace) -> int:
         return _report_only(args.report_only, args.out)
     settings = settings_from_args(args)
     settings.machete = machete_binary(args)
+    if args.machete_schedules != "all" and settings.machete is None:
+        raise UserError("--machete-schedules needs a Machete peer: --machete-binary or "
+                        "--machete-dir")
+    if settings.machete is not None:
+        machete.check_schedules(settings.machete, args.machete_schedules)
+    settings.machete_schedules = args.machete_schedules
     # Under the w4a16 command sys.argv[1] is already "bench".
     run = sweep.Sweep(settings, ["w4a16", *sys.argv[1:]] if args.argv is None
                       else args.argv)

@@ -69,6 +69,8 @@ class SweepSettings:
     # w4a16MacheteBench (w4a16.peers.machete): vLLM's Machete timed on the same problems,
     # same method, right after the bench binary; None leaves the peer out.
     machete: Path | None = None
+    # Which of the peer's schedules to time ("all", or names as its --schedules takes them).
+    machete_schedules: str = "all"
 
     def peer_runs(self, dtype: str) -> bool:
         return self.machete is not None and dtype == PEER_DTYPE and self.quant == PEER_QUANT
@@ -88,7 +90,8 @@ class SweepSettings:
                 "quant": self.quant, "plan": self.sampling.to_json(), "tactics": self.tactics,
                 "int4pack": self.int4pack, "seed": self.seed, "time_limit_s": self.time_limit_s,
                 "gpus": list(self.gpus),
-                **({"machete": str(self.machete)} if self.machete is not None else {})}
+                **({"machete": str(self.machete), "machete_schedules": self.machete_schedules}
+                   if self.machete is not None else {})}
 
     def log_name(self, gpu: int | None) -> str:
         """One log per GPU when several run at once, so each binary's stderr stays whole."""
@@ -266,7 +269,8 @@ class Sweep:
         by_m = {p.problem.m: p for p in job.problems}
         shape = job.shape
         cmd = machete.command(s.machete, shape.n, shape.k, [p.m for p in problems], s.group,
-                              shape.label, "all", s.seed, s.sampling.binary_args())
+                              shape.label, s.machete_schedules, s.seed,
+                              s.sampling.binary_args())
 
         def on_record(record: Record) -> None:
             with self._lock:

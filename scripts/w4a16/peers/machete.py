@@ -335,6 +335,32 @@ def command(binary: Path, n: int, k: int, ms: Sequence[int], group: int = 128, l
     return cmd
 
 
+def check_schedules(binary: Path, names: str) -> None:
+    """Refuse, in one line, a --schedules list naming a schedule the binary did not compile,
+    before any GPU time is spent on the problems (the binary itself would refuse it per job).
+    Asks the binary's --list, which needs no GPU."""
+    if names == "all":
+        return
+    proc = subprocess.run([str(binary), "--list"], capture_output=True, text=True)
+    if proc.returncode != 0:
+        tail = " | ".join(proc.stderr.strip().splitlines()[-2:])
+        raise UserError(f"{binary} --list exited with {proc.returncode}: {tail}")
+    compiled: set[str] = set()
+    for line in proc.stdout.splitlines():
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(record, dict) and record.get("record") == "candidate" \
+                and all(record.get("compiled", {}).values()):
+            compiled |= {record["tactic"], record["schedule"]}
+    for name in (n for n in names.split(",") if n):
+        if name not in compiled and TACTIC_PREFIX + name not in compiled:
+            known = ", ".join(sorted(n for n in compiled if not n.startswith(TACTIC_PREFIX)))
+            raise UserError(f"Machete schedule {name!r} is not compiled in {binary} "
+                            f"(compiled: {known})")
+
+
 def tactic_records(records: Iterable[Record]) -> list[TacticRecord]:
     return [r for r in records if isinstance(r, TacticRecord)]
 
