@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import importlib.util
 import json
 from dataclasses import replace
@@ -72,6 +73,17 @@ def test_report_only_rebuilds_everything_without_a_gpu(tmp_path, capsys):
         for name in ("speedup_vs_cublas.png", "fraction_of_floor.png"):
             assert (out / name).stat().st_size > 0, name
     assert "wrote" in capsys.readouterr().out
+
+
+def test_report_only_reads_a_gzip_compressed_bench_json(tmp_path):
+    plain = tmp_path / "bench.json"
+    report.write_json(synthetic.doc(), plain)
+    packed = tmp_path / "kept" / "bench.json.gz"
+    packed.parent.mkdir()
+    packed.write_bytes(gzip.compress(plain.read_bytes()))
+    assert command.main(["--report-only", str(packed), "--out", str(tmp_path / "a")]) == 0
+    assert command.main(["--report-only", str(plain), "--out", str(tmp_path / "b")]) == 0
+    assert (tmp_path / "a" / "report.md").read_text() == (tmp_path / "b" / "report.md").read_text()
 
 
 def test_report_only_refuses_a_foreign_file(tmp_path, capsys):

@@ -106,7 +106,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    "that cannot win there (default all)")
     p.add_argument("--report-only", type=Path, metavar="BENCH_JSON",
                    help="no measurement: rebuild report.md and the PNGs in --out from this "
-                   "bench.json")
+                   "bench.json (or bench.json.gz)")
 
 
 def settings_from_args(args: argparse.Namespace) -> sweep.SweepSettings:

@@ -7,6 +7,7 @@ which is how `w4a16 bench --report-only` rebuilds a report without a GPU.
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import statistics
@@ -119,7 +120,10 @@ def write_json(doc: BenchDoc, path: Path) -> Path:
 
 
 def load(path: Path) -> BenchDoc:
-    obj = json.loads(path.read_text())
+    """A bench.json, or one kept gzip-compressed (bench.json.gz, as committed reports keep large
+    records)."""
+    raw = path.read_bytes()
+    obj = json.loads(gzip.decompress(raw) if path.suffix == ".gz" else raw)
     if not isinstance(obj, dict) or obj.get("version") != 1 or "problems" not in obj \
             or "machine" not in obj:
         raise ValueError(f"{path} is not a w4a16 bench result (version 1)")
