@@ -111,6 +111,7 @@ def test_machete_schedules_choose_what_the_peer_times(tmp_path, fake_binary, fak
      "error: Machete schedule '256x16_1x1x1_TmaMI_TmaCoop_streamK' is not compiled in"),
     (False, "heuristic",
      "error: --machete-schedules needs a Machete peer: --machete-binary or --machete-dir"),
+    (True, ",", "error: Machete schedules ',' name no schedule"),
 ])
 def test_bad_machete_schedules_are_one_line_before_any_timing(tmp_path, fake_binary,
                                                               fake_machete, capsys, with_peer,

@@ -341,7 +341,14 @@ def check_schedules(binary: Path, names: str) -> None:
     Asks the binary's --list, which needs no GPU."""
     if names == "all":
         return
-    proc = subprocess.run([str(binary), "--list"], capture_output=True, text=True)
+    wanted = [n for n in names.split(",") if n]
+    if not wanted:
+        raise UserError(f"Machete schedules {names!r} name no schedule (or give all)")
+    try:
+        proc = subprocess.run([str(binary), "--list"], capture_output=True, text=True,
+                              timeout=60)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise UserError(f"{binary} --list did not run: {exc}") from None
     if proc.returncode != 0:
         tail = " | ".join(proc.stderr.strip().splitlines()[-2:])
         raise UserError(f"{binary} --list exited with {proc.returncode}: {tail}")
@@ -354,7 +361,7 @@ def check_schedules(binary: Path, names: str) -> None:
         if isinstance(record, dict) and record.get("record") == "candidate" \
                 and all(record.get("compiled", {}).values()):
             compiled |= {record["tactic"], record["schedule"]}
-    for name in (n for n in names.split(",") if n):
+    for name in wanted:
         if name not in compiled and TACTIC_PREFIX + name not in compiled:
             known = ", ".join(sorted(n for n in compiled if not n.startswith(TACTIC_PREFIX)))
             raise UserError(f"Machete schedule {name!r} is not compiled in {binary} "
