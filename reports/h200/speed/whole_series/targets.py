@@ -2,11 +2,11 @@
 
     python3 targets.py            # prints the three tables of README.md
 
-Rows at M <= 64 come from bench/ (every tactic, the bench's order); rows at M = 128 to 512 from
-settled_mid_m/ and at M >= 1024 from settled_large_m/ (every kernel settled 1000 ms), which
-replace the unsettled bench/ rows at 128 to 512. "Ours" is the fastest TensorRT-LLM tactic timed
-(the CUDA-core GEMV included), "Machete" the fastest of its schedules timed and its heuristic's
-pick, both from the same run as ours.
+Rows at M <= 16 come from bench/ (every tactic, the bench's order); rows at M = 32 and 64 from
+settled_small_m/, at M = 128 to 512 from settled_mid_m/ and at M >= 1024 from settled_large_m/
+(every kernel settled 1000 ms), which replace the unsettled bench/ rows at 32 to 512. "Ours" is
+the fastest TensorRT-LLM tactic timed (the CUDA-core GEMV included), "Machete" the fastest of its
+schedules timed and its heuristic's pick, both from the same run as ours.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from collections import defaultdict
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-RUNS = {"bench": range(1, 65), "settled_mid_m": range(128, 513),
-        "settled_large_m": range(1024, 8193)}
+RUNS = {"bench": range(1, 17), "settled_small_m": range(32, 65),
+        "settled_mid_m": range(128, 513), "settled_large_m": range(1024, 8193)}
 
 
 def rows() -> dict[tuple[str, int], dict]:
