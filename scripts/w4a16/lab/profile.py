@@ -127,29 +127,27 @@ def parse_ncu_csv(text: str, what: str) -> dict[str, Any]:
     return out
 
 
-ADDRESSED = re.compile(r"/\*([0-9a-f]{4,})\*/\s+(.*?)\s*;")
 BRANCH_TARGET = re.compile(r"\bBRA(?:\.\w+)*\s.*?0x([0-9a-f]+)")
 
 
-def ktile_loop(code: list[tuple[int, str]]) -> dict[str, int] | None:
-    """The steady-state k-tile loop of a kernel's (address, instruction) list: the innermost
-    backward branch whose body issues HGMMA. Its length is what a consumer thread issues per
-    k-tile (the first k-tile, peeled before it, and the epilogue are not in it). None when no
-    loop holds an HGMMA."""
+def ktile_loop(code: list[tuple[int, str, str]]) -> dict[str, int] | None:
+    """The steady-state k-tile loop of a kernel's (address, opcode, instruction) list: the
+    innermost backward branch whose body issues HGMMA. Its length is what a consumer thread
+    issues per k-tile (the first k-tile, peeled before it, and the epilogue are not in it). None
+    when no loop holds an HGMMA."""
     best: list[str] | None = None
-    for addr, text in code:
+    for addr, _, text in code:
         target = BRANCH_TARGET.search(text)
         if target is None or int(target.group(1), 16) >= addr:
             continue
         start = int(target.group(1), 16)
-        body = [t for a, t in code if start <= a <= addr]
-        if any("HGMMA" in t for t in body) and (best is None or len(body) < len(best)):
+        body = [op for a, op, _ in code if start <= a <= addr]
+        if any(op.startswith("HGMMA") for op in body) and (best is None or len(body) < len(best)):
             best = body
     if best is None:
         return None
-    ops = [re.sub(r"^@!?U?P\w+\s+", "", t).split(None, 1)[0] for t in best]
-    return {"instructions": len(ops), "hgmma": sum(o.startswith("HGMMA") for o in ops),
-            "lds": sum(o.split(".")[0] == "LDS" for o in ops)}
+    return {"instructions": len(best), "hgmma": sum(o.startswith("HGMMA") for o in best),
+            "lds": sum(o.split(".")[0] == "LDS" for o in best)}
 
 
 def sass_counts(binary: Path) -> list[dict[str, Any]]:
@@ -160,7 +158,7 @@ def sass_counts(binary: Path) -> list[dict[str, Any]]:
     if proc.returncode != 0:
         raise UserError(f"cuobjdump failed: {proc.stderr.strip()[:300]}")
     kernels: list[dict[str, Any]] = []
-    instr = re.compile(r"/\*[0-9a-f]{4,}\*/\s+(?:@!?U?P\w+\s+)?([A-Z][A-Z0-9_.]*)")
+    instr = re.compile(r"/\*([0-9a-f]{4,})\*/\s+(?:@!?U?P\w+\s+)?([A-Z][A-Z0-9_.]*)")
     for line in proc.stdout.splitlines():
         if "Function :" in line:
             name = line.split("Function :", 1)[1].strip()
@@ -169,13 +167,12 @@ def sass_counts(binary: Path) -> list[dict[str, Any]]:
         hit = instr.search(line)
         if hit is None or not kernels:
             continue
-        op, current = hit.group(1), kernels[-1]
+        op, current = hit.group(2), kernels[-1]
         current["ops"]["total"] += 1
-        addressed = ADDRESSED.search(line)
-        if addressed:
-            current["code"].append((int(addressed.group(1), 16), addressed.group(2)))
+        # the instruction from its opcode to the ';' (the encoding comment after it stays out)
+        current["code"].append((int(hit.group(1), 16), op, line[hit.start(2):].split(";")[0]))
         if op.startswith("HGMMA"):
-            fields = line[hit.start(1):].split(None, 1)  # "HGMMA.64x16x16.F32", "R24, ..."
+            fields = line[hit.start(2):].split(None, 1)  # "HGMMA.64x16x16.F32", "R24, ..."
             if len(fields) == 2:
                 current["accumulators"].add(fields[1].split(",")[0].strip())
         for want in SASS_OPS:
