@@ -47,8 +47,10 @@ GEMM_CONFIGS = "cpp/tensorrt_llm/cutlass_extensions/include/cutlass_extensions/g
 HEURISTIC = "cpp/tensorrt_llm/kernels/cutlass_kernels/cutlass_heuristic.cpp"
 # The launcher's header, where fix 0009 moves fix 0003's decomposition so the dispatch can use it.
 LAUNCHER_HEADER = LAUNCHER.removesuffix(".inl") + ".h"
+# The CUDA-core GEMV's device helpers, whose epilogue fix 0011 edits.
+GEMV_UTILITY = "cpp/tensorrt_llm/kernels/weightOnlyBatchedGemv/utility.h"
 FILES = (upstream.KERNELS_CMAKELISTS, LAUNCHER, COLLECTIVE, DISPATCH, GEMV_DISPATCH, GEMM_CONFIGS,
-         HEURISTIC, LAUNCHER_HEADER)
+         HEURISTIC, LAUNCHER_HEADER, GEMV_UTILITY)
 RESULTS = ("applies", "refused")
 _SHA1 = re.compile(r"[0-9a-f]{40}")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
