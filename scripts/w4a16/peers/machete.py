@@ -28,7 +28,7 @@ from pathlib import Path
 
 from w4a16 import paths
 from w4a16.bench.binary import parse_lines
-from w4a16.bench.problem import Record, TacticRecord
+from w4a16.bench.problem import OtherRecord, Record, TacticRecord
 from w4a16.bench.timing import Sampling
 from w4a16.build import run_ninja
 from w4a16.errors import UserError
@@ -353,14 +353,10 @@ def check_schedules(binary: Path, names: str) -> None:
         tail = " | ".join(proc.stderr.strip().splitlines()[-2:])
         raise UserError(f"{binary} --list exited with {proc.returncode}: {tail}")
     compiled: set[str] = set()
-    for line in proc.stdout.splitlines():
-        try:
-            record = json.loads(line)
-        except ValueError:
-            continue
-        if isinstance(record, dict) and record.get("record") == "candidate" \
-                and all(record.get("compiled", {}).values()):
-            compiled |= {record["tactic"], record["schedule"]}
+    for record in parse_lines(iter(proc.stdout.splitlines()), f"{BINARY} --list"):
+        if isinstance(record, OtherRecord) and record.kind == "candidate" \
+                and all(record.extra.get("compiled", {}).values()):
+            compiled |= {record.extra["tactic"], record.extra["schedule"]}
     for name in wanted:
         if name not in compiled and TACTIC_PREFIX + name not in compiled:
             known = ", ".join(sorted(n for n in compiled if not n.startswith(TACTIC_PREFIX)))
