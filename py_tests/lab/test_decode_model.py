@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import random
 from pathlib import Path
@@ -64,6 +65,18 @@ def test_command_line_writes_both_files(tmp_path: Path):
     data = json.loads((tmp_path / "out" / "decode_model.json").read_text())
     assert data["m"] == [1, 16] and data["fits"][0]["tactic"] == PINGPONG
     assert "| tactic | work |" in (tmp_path / "out" / "decode_model.md").read_text()
+
+
+def test_command_line_reads_a_gzip_compressed_bench_json(tmp_path: Path):
+    text = json.dumps(_bench({PINGPONG: lambda m, n, k: 4 + 0.2 * k / 64}))
+    (tmp_path / "bench.json").write_text(text)
+    (tmp_path / "bench.json.gz").write_bytes(gzip.compress(text.encode()))
+    assert decode_model.main([str(tmp_path / "bench.json"), "--out", str(tmp_path / "a")]) == 0
+    assert decode_model.main([str(tmp_path / "bench.json.gz"), "--out", str(tmp_path / "b")]) == 0
+    assert ((tmp_path / "a" / "decode_model.md").read_text()
+            .replace(str(tmp_path / "bench.json"), "SRC")
+            == (tmp_path / "b" / "decode_model.md").read_text()
+            .replace(str(tmp_path / "bench.json.gz"), "SRC"))
 
 
 def test_bad_input_is_a_message_and_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]):

@@ -119,11 +119,15 @@ def write_json(doc: BenchDoc, path: Path) -> Path:
     return path
 
 
-def load(path: Path) -> BenchDoc:
-    """A bench.json, or one kept gzip-compressed (bench.json.gz, as committed reports keep large
-    records)."""
+def read_json(path: Path) -> Json:
+    """The JSON of a bench.json, or of one kept gzip-compressed (bench.json.gz, as committed
+    reports keep large records)."""
     raw = path.read_bytes()
-    obj = json.loads(gzip.decompress(raw) if path.suffix == ".gz" else raw)
+    return json.loads(gzip.decompress(raw) if path.suffix == ".gz" else raw)
+
+
+def load(path: Path) -> BenchDoc:
+    obj = read_json(path)
     if not isinstance(obj, dict) or obj.get("version") != 1 or "problems" not in obj \
             or "machine" not in obj:
         raise ValueError(f"{path} is not a w4a16 bench result (version 1)")

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from w4a16.argtypes import add_out_option, positive_ints
+from w4a16.bench.report import read_json as read_bench_json
 from w4a16.cli import run_guarded
 from w4a16.errors import UserError
 from w4a16.lab.streamk_plan import load as load_streamk_plan
@@ -286,7 +287,8 @@ def report(found: Sequence[Fit], source: str, ms: Sequence[int], dtype: str) -> 
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("bench_json", type=Path, help="a bench.json written by w4a16 bench")
+    parser.add_argument("bench_json", type=Path, help="a bench.json written by w4a16 bench "
+                        "(or bench.json.gz)")
     parser.add_argument(
         "--m",
         type=positive_ints,
@@ -319,7 +321,7 @@ def run(args: argparse.Namespace) -> int:
     """Fit the model to the bench.json rows; print the report or write --out."""
     ms: list[int] = args.m
     try:
-        bench = json.loads(args.bench_json.read_text())
+        bench = read_bench_json(args.bench_json)
         found = fits(bench, ms, args.dtype, args.group)
     except (OSError, ValueError) as exc:
         raise UserError(str(exc)) from None
