@@ -499,6 +499,31 @@ TEST(HostDefaultConfig, PicksTheRowsMeasuredFastestOnTheH200) {
 #endif
 }
 
+// The rows picked at M = 48, where the tiles 64 tokens wide run and walk K 128 deep (fix 0012),
+// against the three candidates as timed on an H200 (reports/h200/speed/default_refit/: the
+// Llama-2-70B rows are of the shapes the 64-token costs were fitted to, the last two held out).
+// Without fix 0013 the model priced those tiles 64 deep and picked other rows on all four
+// (128, 128, 128, 256).
+TEST(HostDefaultConfig, PicksTheDeepKRowsMeasuredFastestAt48Tokens) {
+#ifndef TLLM_SM90_WEIGHT_ONLY_DEFAULT_CONFIG_DEEP_K_64
+  GTEST_SKIP() << "the SM90 dispatch of these kernel sources prices the 64-token tiles 64 deep "
+                  "in K (fix 0013 is not applied)";
+#else
+  struct Want {
+    char const* shape;
+    int n, k, rows;
+  };
+  for (Want const& w : {Want{"llama2-70b/qkv", 10240, 8192, 256},  // 33.2 us; 128 rows 36.6, 64 44.4
+                        Want{"llama2-70b/o", 8192, 8192, 64},       // 24.0 us; 128 rows 25.4
+                        Want{"7168x8192", 7168, 8192, 64},          // 23.9 us; 128 rows 25.5
+                        Want{"5120x27648", 5120, 27648, 128}}) {    // 46.3 us; 256 rows 50.2
+    std::optional<tkc::CutlassGemmConfig> const pick = default_config_pick(48, w.n, w.k, 128, 132);
+    ASSERT_TRUE(pick.has_value()) << w.shape;
+    EXPECT_EQ(tile_m(*pick), w.rows) << w.shape << ": " << tactic_name(*pick);
+  }
+#endif
+}
+
 TEST(HostCases, EveryCaseIsValidAndNamedUniquely) {
   std::set<std::string> names;
   for (auto const& c : cases()) {
