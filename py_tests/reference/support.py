@@ -1,4 +1,5 @@
-"""Shared test plumbing: finding the binaries (skip, or fail on CI), the fake tool, seeds."""
+"""Shared test plumbing: finding the binaries (skip, or fail on CI), the fake tool, seeds, and
+the verdict on one tactic's output against the torch reference."""
 
 from __future__ import annotations
 
@@ -7,11 +8,14 @@ import stat
 import subprocess
 import sys
 import zlib
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pytest
+from w4a16.casefiles import CaseFileResult, CaseSpec
 from w4a16.paths import TOOL_TARGET, default_binary, tool_binary_for
+from w4a16.reference import CheckResult, Reference, check_output
 
 FAKE_BINARY = Path(__file__).resolve().parent / "fake_binary.py"
 
@@ -92,3 +96,17 @@ def binary_preprocess(binary: Path, q: np.ndarray, workdir: Path) -> np.ndarray:
     assert proc.returncode == 0, f"{binary} exited {proc.returncode}: {proc.stderr.strip()}"
     assert dst.is_file(), f"{binary} did not write {dst}"
     return np.fromfile(dst, dtype=np.uint8)
+
+
+def judge_tactic(result: CaseFileResult, spec: CaseSpec, tactic: str,
+                 reference: Callable[[str], Reference]) -> tuple[str, str, CheckResult | None]:
+    """('pass' | 'skip' | 'fail', why, the check if the tactic produced an output). `reference`
+    gives the reference with the tactic's error model; it is asked only when there is an output."""
+    entry = result.get(tactic)
+    assert entry is not None, f"the tool reported no {tactic} entry for {spec.label}"
+    if entry.status == "not_compiled":
+        return "skip", f"{tactic}: {entry.message or 'not compiled into this binary'}", None
+    if entry.status == "error":
+        return "fail", f"{tactic} failed to run: {entry.message}", None
+    check = check_output(result.output(entry, spec.m, spec.n), reference(tactic))
+    return ("pass" if check.passed else "fail"), f"{tactic}: {check.summary()}", check

@@ -20,7 +20,7 @@ from w4a16.errors import UserError
 from w4a16.paths import TARGET, TOOL_TARGET
 from w4a16.reference import check_output, from_bits, preprocess_sm90
 
-from .support import binary_preprocess, make_fake_binary
+from .support import binary_preprocess, judge_tactic, make_fake_binary
 
 SPEC = CaseSpec(
     m=3, n=16, k=128, group_size=64, dtype="bf16", quant_op="scale_zeros",
@@ -205,6 +205,8 @@ def test_fake_binary_round_trip(
     assert not half.passed and half.unwritten_count == 3 * 32
     with pytest.raises(UserError, match="has no output"):
         result.output(result.get(failed), 6, 32)
+    verdicts = {name: judge_tactic(result, spec, name, lambda _: reference)[0] for name in names}
+    assert verdicts == {good: "pass", partial: "fail", failed: "fail", absent: "skip"}
 
 
 def test_fake_binary_failure_is_reported(tmp_path: Path) -> None:

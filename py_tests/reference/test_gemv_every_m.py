@@ -15,10 +15,9 @@ from pathlib import Path
 
 import pytest
 from w4a16.casefiles import CaseSpec, random_case, run_case, write_case
-from w4a16.reference import check_output
 from w4a16.tactics import GEMV_TACTIC
 
-from .support import seed_for, sm90_skip_reason, tool_or_skip
+from .support import judge_tactic, seed_for, sm90_skip_reason, tool_or_skip
 
 pytestmark = pytest.mark.gpu
 
@@ -55,12 +54,11 @@ def test_gemv_matches_reference(
     case = random_case(spec, seed=seed_for(f"gemv_every_m_{spec.label}"))
     write_case(tmp_path, case)
     result = run_case(tool_or_skip(), tmp_path, timeout_s=300)
-    entry = result.get(GEMV_TACTIC)
-    assert entry is not None, f"the tool reported no {GEMV_TACTIC} entry for {spec.label}"
-    if entry.status == "not_compiled":
-        pytest.skip(f"{GEMV_TACTIC}: {entry.message or 'not compiled into this binary'}")
-    assert entry.status == "ok", f"{GEMV_TACTIC} failed to run on {spec.label}: {entry.message}"
-    check = check_output(result.output(entry, m, N), case.reference_for(GEMV_TACTIC, device="cuda"))
-    record_property("rel_error", check.rel_error)
-    record_property("max_violation", check.max_violation)
-    assert check.passed, f"{GEMV_TACTIC} on {spec.label}: {check.summary()}"
+    kind, why, check = judge_tactic(result, spec, GEMV_TACTIC,
+                                    lambda tactic: case.reference_for(tactic, device="cuda"))
+    if check is not None:
+        record_property("rel_error", check.rel_error)
+        record_property("max_violation", check.max_violation)
+    if kind == "skip":
+        pytest.skip(why)
+    assert kind == "pass", f"on {spec.label}: {why}"

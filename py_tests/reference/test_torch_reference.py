@@ -18,10 +18,10 @@ from pathlib import Path
 import pytest
 from w4a16.casefiles import Case, CaseFileResult, CaseSpec, random_case, run_case, write_case
 from w4a16.errors import UserError
-from w4a16.reference import CheckResult, Reference, check_output
+from w4a16.reference import CheckResult, Reference
 from w4a16.tactics import GEMV_TACTIC, all_tactics
 
-from .support import seed_for, sm90_skip_reason, tool_or_skip
+from .support import judge_tactic, seed_for, sm90_skip_reason, tool_or_skip
 
 # (N, K) of each linear layer; gate and up share a shape.
 LAYERS = {
@@ -151,17 +151,10 @@ def runner(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CaseRunner]:
 
 def _verdict(outcome: Outcome, tactic: str) -> tuple[str, str, CheckResult | None]:
     """('pass' | 'skip' | 'fail', why, the check if the tactic produced an output)."""
-    entry = outcome.result.get(tactic)
-    if entry is None and tactic in ROW256_TACTICS:  # the contract check allows this, nothing else
+    if outcome.result.get(tactic) is None and tactic in ROW256_TACTICS:
+        # the contract check allows this, nothing else
         return "skip", f"{tactic}: these kernel sources have no 256-row tiles (fix 0008)", None
-    assert entry is not None
-    if entry.status == "not_compiled":
-        return "skip", f"{tactic}: {entry.message or 'not compiled into this binary'}", None
-    if entry.status == "error":
-        return "fail", f"{tactic} failed to run: {entry.message}", None
-    spec = outcome.case.spec
-    check = check_output(outcome.result.output(entry, spec.m, spec.n), outcome.reference(tactic))
-    return ("pass" if check.passed else "fail"), f"{tactic}: {check.summary()}", check
+    return judge_tactic(outcome.result, outcome.case.spec, tactic, outcome.reference)
 
 
 PARAMS = [(name, tactic) for name in SPECS for tactic in [*TACTICS, EXTRAS]]
