@@ -121,9 +121,8 @@ def fit(times: Times, shapes: dict[str, tuple[int, int]], sms: int, rows: int, t
 Table = dict[tuple[int, int], np.ndarray]
 
 
-def fit_table(paths: list[str]) -> Table:
+def fit_table(times: Times, shapes: dict[str, tuple[int, int]], sms: int) -> Table:
     """The twelve (rows, token extent) cost triples, fitted to the records' M <= 128."""
-    times, shapes, sms = load(paths)
     table: Table = {}
     for rows in ROWS:
         for t in TOKENS[:4]:
@@ -149,8 +148,9 @@ def table_from_patch(path: str) -> Table:
 
 
 def cmd_fit(paths: list[str]) -> None:
-    table = fit_table(paths)
-    print(f"{load(paths)[2]} SMs, deep K up to {DEEP_K_TOKENS} tokens")
+    times, shapes, sms = load(paths)
+    table = fit_table(times, shapes, sms)
+    print(f"{sms} SMs, deep K up to {DEEP_K_TOKENS} tokens")
     print("rows tokens  fixed_us ns_per_k split_us")
     for (rows, t), c in table.items():
         print(f"{rows:4d} {t:6d}  {c[0]:8.2f} {c[1]:8.2f} {c[2]:8.2f}")
@@ -158,7 +158,7 @@ def cmd_fit(paths: list[str]) -> None:
 
 def cmd_price(source: str, paths: list[str]) -> None:
     """Per M in the model's range, the pick's loss against the fastest tactic timed."""
-    table = table_from_patch(source) if source.endswith(".patch") else fit_table([source])
+    table = table_from_patch(source) if source.endswith(".patch") else fit_table(*load([source]))
     times, shapes, sms = load(paths)
     losses: dict[int, list[tuple[float, float, str]]] = defaultdict(list)
     for (label, m), by_tactic in sorted(times.items()):
