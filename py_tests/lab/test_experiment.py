@@ -271,6 +271,7 @@ def test_sass_counts_measure_the_innermost_loop_that_issues_hgmma(
         "        /*0030*/                   HGMMA.64x16x16.F32 R24, R32, gdesc[UR8], RZ, gsb0 ;",
         "        /*0040*/                   LDS R4, [R3+0x100] ;",            # k-tile loop starts
         "        /*0050*/                   LDS.U16 R5, [R3+0x200] ;",
+        "        /*0058*/                   LDSM.16.M88.4 R8, [R3+0x300] ;",
         "        /*0060*/                   HGMMA.64x16x16.F32 R24, R36, gdesc[UR8], R24, gsb0 ;",
         "        /*0070*/                   WARPGROUP.DEPBAR.LE gsb0, 0x1 ;",
         "        /*0080*/              @P1   BRA 0x40 ;",
@@ -284,7 +285,7 @@ def test_sass_counts_measure_the_innermost_loop_that_issues_hgmma(
     ])
     _fake_tool(tmp_path, monkeypatch, "cuobjdump", sass)
     looped, straight = profile.sass_counts(Path("bench"))
-    assert looped["ktile_loop"] == {"instructions": 5, "hgmma": 1, "lds": 2}
+    assert looped["ktile_loop"] == {"instructions": 6, "hgmma": 1, "lds": 2, "ldsm": 1}
     assert straight["ktile_loop"] is None
 
 

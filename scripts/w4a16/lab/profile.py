@@ -133,8 +133,9 @@ BRANCH_TARGET = re.compile(r"\bBRA(?:\.\w+)*\s.*?0x([0-9a-f]+)")
 def ktile_loop(code: list[tuple[int, str, str]]) -> dict[str, int] | None:
     """The steady-state k-tile loop of a kernel's (address, opcode, instruction) list: the
     innermost backward branch whose body issues HGMMA. Its length is what a consumer thread
-    issues per k-tile (the first k-tile, peeled before it, and the epilogue are not in it). None
-    when no loop holds an HGMMA."""
+    issues per k-tile (the first k-tile, peeled before it, and the epilogue are not in it), with
+    its shared-memory loads: LDS one register each, LDSM (ldmatrix) up to four. None when no
+    loop holds an HGMMA."""
     best: list[str] | None = None
     for addr, _, text in code:
         target = BRANCH_TARGET.search(text)
@@ -147,7 +148,8 @@ def ktile_loop(code: list[tuple[int, str, str]]) -> dict[str, int] | None:
     if best is None:
         return None
     return {"instructions": len(best), "hgmma": sum(o.startswith("HGMMA") for o in best),
-            "lds": sum(o.split(".")[0] == "LDS" for o in best)}
+            "lds": sum(o.split(".")[0] == "LDS" for o in best),
+            "ldsm": sum(o.split(".")[0] == "LDSM" for o in best)}
 
 
 def sass_counts(binary: Path) -> list[dict[str, Any]]:
