@@ -264,8 +264,17 @@ def test_records_of_two_builds_are_refused(tmp_path: Path) -> None:
               "median_us": us, "variant": name} for name, us in (("before", 12.0),
                                                                 ("after", 10.0))]
     mixed.write_text("".join(json.dumps(r) + "\n" for r in lines))
-    with pytest.raises(UserError, match=r"2 variants \(after, before\)"):
+    with pytest.raises(UserError, match=r"2 variants \(after, before\).*--variant"):
         crossover.read_rows([mixed])
+    # --variant reads one build's records out of the file, and names the builds it holds when
+    # asked for one it does not.
+    (row,) = crossover.read_rows([mixed], "after")
+    assert row.best_us == 10.0
+    (row,) = crossover.read_rows([mixed], "before")
+    assert row.best_us == 12.0
+    with pytest.raises(UserError, match=r"no records of variant 'base' \(the records hold after, "
+                       r"before\)"):
+        crossover.read_rows([mixed], "base")
 
 
 def test_untimed_default_is_not_counted_as_no_loss(tmp_path: Path) -> None:

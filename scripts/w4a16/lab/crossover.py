@@ -89,13 +89,15 @@ class Records:
     sm_counts: set[int]
 
 
-def read_rows(files: list[Path]) -> list[Row]:
+def read_rows(files: list[Path], variant: str | None = None) -> list[Row]:
     """One Row per (shape, M) that has at least one timed CUTLASS tactic."""
-    return read_records(files).rows
+    return read_records(files, variant).rows
 
 
-def read_records(files: list[Path]) -> Records:
-    """The rows (see read_rows) and the SM counts, in one pass over the files."""
+def read_records(files: list[Path], variant: str | None = None) -> Records:
+    """The rows (see read_rows) and the SM counts, in one pass over the files. With variant,
+    only the records `w4a16 lab variants` tagged with that build (and untagged ones, such as
+    a bench run's device record) count."""
     tactics: dict[tuple[str, int], list[dict]] = defaultdict(list)
     defaults: dict[tuple[str, int], str] = {}
     variants: set[str] = set()
@@ -110,6 +112,8 @@ def read_records(files: list[Path]) -> Records:
             key = (str(rec.get("label")), int(rec.get("m", 0)))
             if "variant" in rec:
                 variants.add(str(rec["variant"]))
+                if variant is not None and str(rec["variant"]) != variant:
+                    continue
             if rec.get("record") == "problem":
                 defaults[key] = str(rec.get("default_tactic"))
             elif rec.get("record") == "tactic" and rec.get("status") == "ok":
@@ -117,11 +121,15 @@ def read_records(files: list[Path]) -> Records:
             elif (rec.get("record") == "device" and isinstance(rec.get("sm_count"), int)
                   and rec["sm_count"] > 0):
                 sm_counts.add(rec["sm_count"])
-    if len(variants) > 1:
+    if variant is not None and variant not in variants:
+        raise UserError(f"no records of variant {variant!r}"
+                        + (f" (the records hold {', '.join(sorted(variants))})" if variants
+                           else " (the records carry no variant tags)"))
+    if variant is None and len(variants) > 1:
         # `w4a16 lab variants` tags each record with its build; two builds' times of the same
         # tactic must not be mixed into one row.
         raise UserError(f"the records hold {len(variants)} variants ({', '.join(sorted(variants))})"
-                        "; give the records of one build, e.g. one `w4a16 bench` run's")
+                        "; name one with --variant, or give the records of one build")
     rows = []
     for key in sorted(tactics, key=lambda k: (k[0], k[1])):
         timed = {t["tactic"]: float(t["median_us"]) for t in tactics[key]}
@@ -414,6 +422,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "profiled tactic gets); prices that pick, and the GEMV below M = 5 "
                         "else that pick, against the fastest tactic timed on each row. Host "
                         "only, no GPU")
+    parser.add_argument("--variant", metavar="NAME",
+                        help="read only the records of this build from a `w4a16 lab variants` "
+                        "records.jsonl (which holds every variant's, tagged); without it such "
+                        "a file is refused rather than mixed")
     parser.add_argument("--sms", type=positive(int), metavar="N",
                         help="the SM count the default rule is asked for (default: the one "
                         "the records' device record names)")
@@ -422,7 +434,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Tabulate the crossover and the held-out pricing; print it (and write --out)."""
-    records = read_records(args.records)
+    records = read_records(args.records, getattr(args, "variant", None))
     rows = records.rows
     text = table(rows) + "\n" + held_out(rows)
     tool = getattr(args, "default_rule_tool", None)
