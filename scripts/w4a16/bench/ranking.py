@@ -58,7 +58,8 @@ def tile_of(tactic: str) -> str:
 def trtllm_default(m: int, tactics: Iterable[Candidate]) -> str | None:
     """The tactic TensorRT-LLM runs without profiling: the CUDA-core GEMV for M < 5 where the
     binary reports it as built, else config 0 of the heuristic's list (the lowest
-    `config_index`, or the first entry). None for an empty list.
+    `config_index`, or the first entry). None for an empty list. The M < 5 rule is that of
+    TensorRT-LLM's older weight-only plugins; newer ones profile the GEMV as a tactic instead.
 
     The bench binary applies this rule itself and reports the result in its problem record
     (`default_tactic`); this copy serves records that do not carry it.

@@ -2,9 +2,10 @@
 
 Reads the records the bench binary writes (`w4a16SM90Bench --out FILE`, one JSON object a
 line) and tabulates, per (shape, M): the GEMV's median time, the fastest CUTLASS tactic and
-its time, which is faster, and what TensorRT-LLM's default (the GEMV below its weight-only
-plugins' small-M fast path, else the heuristic's first config) loses against the fastest
-tactic measured. Only tactics compiled into the timed binary compete.
+its time, which is faster, and what TensorRT-LLM's default (the GEMV below the small-M fast
+path of its older weight-only plugins, else the heuristic's first config) loses against the
+fastest tactic measured. Newer plugins profile the GEMV as a tactic below M = 16 instead.
+Only tactics compiled into the timed binary compete.
 
 Then it prices selection rules a runtime could apply without profiling, each shape held out
 in turn: TensorRT-LLM's default; and "the GEMV up to M = T, else the CUTLASS tactic most often
@@ -398,7 +399,7 @@ def default_rules(rows: list[Row], picks: dict[tuple[str, int], str], tool: Path
     first = ("the series' pick everywhere (a caller without the GEMV, e.g. the torch op "
              "untuned)")
     second = ("the GEMV below M = 5 where timed, else the series' pick "
-              "(the weight-only plugins' default)")
+              "(the fixed rule of TensorRT-LLM's older weight-only plugins)")
     out = [f"The series' default for a caller that passes no profiled tactic, per problem as "
            f"{tool} reports it, priced against the fastest tactic timed on each row (a pick "
            "not timed on a row leaves it out). These rules are fixed, not learned from the "
