@@ -268,14 +268,15 @@ def run(args: argparse.Namespace) -> int:
         sass = {name: sass_counts(b) for name, b in bins.items()}
         (args.out / "sass.json").write_text(json.dumps(sass, indent=1) + "\n")
         # the opcode's last part: WARPGROUP.ARRIVE and .DEPBAR stay apart
-        print(f"{'binary':<10}{'kernel':<28}{'accumulators':<14}{'k-loop':>8}"
+        print(f"{'binary':<10}{'kernel':<28}{'accumulators':<14}{'k-loop':>8}{'LDS/LDSM':>10}"
               + "".join(f"{o.rsplit('.', 1)[-1][:9]:>10}" for o in SASS_OPS[:8]))
         for name, ks in sass.items():
             for k in ks:
                 loop = k["ktile_loop"]
+                loads = f"{loop['lds']}/{loop['ldsm']}" if loop else "-"
                 print(f"{name:<10}{kernel_fields(k['kernel'])[:27]:<28}"
                       f"{','.join(k['accumulators'])[:13]:<14}"
-                      f"{loop['instructions'] if loop else '-':>8}"
+                      f"{loop['instructions'] if loop else '-':>8}{loads:>10}"
                       + "".join(f"{k['ops'].get(o, 0):>10}" for o in SASS_OPS[:8]))
     results: list[dict[str, Any]] = []
     ncu_json = args.out / "ncu.json"
