@@ -18,8 +18,8 @@ M; fix 0009: from M, the weight shape, the group size and the SM count), as
 and the GEMV below M = 5 (where timed) else that pick. These rules are not learned from the
 records, so nothing is held out.
 
-    w4a16 lab crossover RECORDS.jsonl [...] [--default-rule-tool w4a16SM90Tool] [--sms N]
-                        [--out table.md]
+    w4a16 lab crossover RECORDS.jsonl [...] [--variant NAME]
+                        [--default-rule-tool w4a16SM90Tool] [--sms N] [--out table.md]
 """
 
 from __future__ import annotations
