@@ -285,7 +285,9 @@ def test_sass_counts_measure_the_innermost_loop_that_issues_hgmma(
     ])
     _fake_tool(tmp_path, monkeypatch, "cuobjdump", sass)
     looped, straight = profile.sass_counts(Path("bench"))
-    assert looped["ktile_loop"] == {"instructions": 6, "hgmma": 1, "lds": 2, "ldsm": 1}
+    assert looped["ktile_loop"] == {
+        "instructions": 6, "hgmma": 1, "lds": 2, "ldsm": 1,
+        "opcodes": {"LDS": 2, "LDSM": 1, "HGMMA": 1, "WARPGROUP": 1, "BRA": 1}}
     assert straight["ktile_loop"] is None
 
 

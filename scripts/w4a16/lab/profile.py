@@ -130,26 +130,35 @@ def parse_ncu_csv(text: str, what: str) -> dict[str, Any]:
 BRANCH_TARGET = re.compile(r"\bBRA(?:\.\w+)*\s.*?0x([0-9a-f]+)")
 
 
-def ktile_loop(code: list[tuple[int, str, str]]) -> dict[str, int] | None:
+def ktile_loop_body(code: list[tuple[int, str, str]]) -> list[tuple[int, str, str]] | None:
     """The steady-state k-tile loop of a kernel's (address, opcode, instruction) list: the
-    innermost backward branch whose body issues HGMMA. Its length is what a consumer thread
-    issues per k-tile (the first k-tile, peeled before it, and the epilogue are not in it), with
-    its shared-memory loads: LDS one register each, LDSM (ldmatrix) up to four. None when no
-    loop holds an HGMMA."""
-    best: list[str] | None = None
+    innermost backward branch whose body issues HGMMA, as the slice of `code` from the branch
+    target to the branch. The first k-tile, peeled before it, and the epilogue are not in it.
+    None when no loop holds an HGMMA."""
+    best: list[tuple[int, str, str]] | None = None
     for addr, _, text in code:
         target = BRANCH_TARGET.search(text)
         if target is None or int(target.group(1), 16) >= addr:
             continue
         start = int(target.group(1), 16)
-        body = [op for a, op, _ in code if start <= a <= addr]
-        if any(op.startswith("HGMMA") for op in body) and (best is None or len(body) < len(best)):
+        body = [c for c in code if start <= c[0] <= addr]
+        if any(op.startswith("HGMMA") for _, op, _ in body) and (best is None
+                                                                 or len(body) < len(best)):
             best = body
-    if best is None:
+    return best
+
+
+def ktile_loop(code: list[tuple[int, str, str]]) -> dict[str, Any] | None:
+    """What a consumer thread issues per k-tile (`ktile_loop_body`): its length, its
+    shared-memory loads (LDS one register each, LDSM (ldmatrix) up to four), and how often each
+    opcode (its first part: HMUL2, FFMA, LOP3, ...) occurs in it. None when no loop holds an
+    HGMMA."""
+    body = ktile_loop_body(code)
+    if body is None:
         return None
-    return {"instructions": len(best), "hgmma": sum(o.startswith("HGMMA") for o in best),
-            "lds": sum(o.split(".")[0] == "LDS" for o in best),
-            "ldsm": sum(o.split(".")[0] == "LDSM" for o in best)}
+    opcodes = Counter(op.split(".")[0] for _, op, _ in body)
+    return {"instructions": len(body), "hgmma": opcodes["HGMMA"], "lds": opcodes["LDS"],
+            "ldsm": opcodes["LDSM"], "opcodes": dict(opcodes.most_common())}
 
 
 def sass_counts(binary: Path) -> list[dict[str, Any]]:
@@ -269,14 +278,17 @@ def run(args: argparse.Namespace) -> int:
         (args.out / "sass.json").write_text(json.dumps(sass, indent=1) + "\n")
         # the opcode's last part: WARPGROUP.ARRIVE and .DEPBAR stay apart
         print(f"{'binary':<10}{'kernel':<28}{'accumulators':<14}{'k-loop':>8}{'LDS/LDSM':>10}"
-              + "".join(f"{o.rsplit('.', 1)[-1][:9]:>10}" for o in SASS_OPS[:8]))
+              f"{'HALF2':>7}" + "".join(f"{o.rsplit('.', 1)[-1][:9]:>10}" for o in SASS_OPS[:8]))
         for name, ks in sass.items():
             for k in ks:
                 loop = k["ktile_loop"]
                 loads = f"{loop['lds']}/{loop['ldsm']}" if loop else "-"
+                # the loop's fp16x2 math (conversion and scaling): the half-rate pipe it loads
+                half2 = (sum(loop["opcodes"].get(o, 0) for o in ("HADD2", "HFMA2", "HMUL2"))
+                         if loop else "-")
                 print(f"{name:<10}{kernel_fields(k['kernel'])[:27]:<28}"
                       f"{','.join(k['accumulators'])[:13]:<14}"
-                      f"{loop['instructions'] if loop else '-':>8}{loads:>10}"
+                      f"{loop['instructions'] if loop else '-':>8}{loads:>10}{half2:>7}"
                       + "".join(f"{k['ops'].get(o, 0):>10}" for o in SASS_OPS[:8]))
     results: list[dict[str, Any]] = []
     ncu_json = args.out / "ncu.json"
