@@ -44,12 +44,11 @@ def main(path: Path) -> None:
     total, loop = sum(samples.values()), sum(samples[a] for a in in_loop)
     why: Counter[str] = Counter()
     per_op: Counter[str] = Counter()
-    for r in data:
-        addr = int(r[0], 16)
+    for (addr, op, _), r in zip(code, data, strict=True):
         if addr in in_loop:
             for h in reasons:
                 why[h[len("stall_"):]] += int(r[col[h]] or 0)
-            per_op[opcode(r[1].strip()).split(".")[0]] += samples[addr]
+            per_op[op.split(".")[0]] += samples[addr]
     print(f"{path.name}: {total} samples; k-tile loop of {len(body)} instructions holds "
           f"{loop} ({100 * loop / total:.0f}%)")
     print("  loop, by stall reason (share of the loop's samples; reasons ncu does not export, "
