@@ -18,6 +18,9 @@
 //   values do not change the traffic or the instructions a kernel executes.
 // * Before timing, each tactic runs once into a poisoned output (0xFFFF, NaN) and the output is
 //   checked on the device: every element must be finite.
+// * After the tactics, one `stream` record per problem: the stream floor, the time our plain
+//   bandwidth kernel takes to move the problem's bytes by the same method
+//   (w4a16_stream_floor.h).
 // The timing code is in w4a16_bench_timing.h, shared with the peer benches (cpp_tests/peers/).
 #include <cuda_runtime_api.h>
 
@@ -36,6 +39,7 @@
 #include "w4a16_cuda_util.h"
 #include "w4a16_gemm_adapter.h"
 #include "w4a16_host_ref.h"
+#include "w4a16_stream_floor.h"
 
 #ifndef W4A16_HAS_REGISTRY
 #error "w4a16SM90Bench is built by our builds only: it calls the SM90 dispatch for occupancies"
@@ -49,7 +53,8 @@ constexpr char kUsage[] = R"(usage: w4a16SM90Bench --n N --k K --m M1,M2,... [op
 
 Times every compiled tactic of TensorRT-LLM's SM90 W4A16 candidate list for each M on the
 weight shape [K, N] and writes one JSON line per (problem, tactic), after one line per problem
-(occupancies, the default tactic, TensorRT-LLM's occupancy estimate) and one device line.
+(occupancies, the default tactic, TensorRT-LLM's occupancy estimate) and one device line, and
+then the problem's stream floor (the same bytes moved with no arithmetic, same method).
 Needs an SM90 GPU, except for --list and --help.
 
 problem:
@@ -292,6 +297,45 @@ TacticResult time_tactic(Options const& o, Problem const& p, tkc::CutlassGemmCon
   return r;
 }
 
+// The problem's stream floor as a `stream` record: the set's operands read and its output
+// written by stream_operands (w4a16_stream_floor.h), checked to read every byte once, then
+// timed like a tactic.
+std::string stream_record(Options const& o, Problem const& p, std::vector<OperandSet*> const& sets,
+                          Timer& timer, unsigned long long* counter, cudaStream_t stream) {
+  std::vector<StreamSpans> spans(sets.size());
+  for (size_t i = 0; i < sets.size(); ++i) {
+    OperandSet const& set = *sets[i];
+    for (DeviceBuffer const* b : {set.w.get(), set.scales.get(), set.zeros.get(), set.a.get()})
+      if (b) spans[i].add(b->ptr, b->bytes);
+    spans[i].out = static_cast<uint4*>(set.out->ptr);
+    spans[i].out_units = set.out->bytes / sizeof(uint4);
+  }
+  DeviceBuffer block_sums(static_cast<size_t>(spans[0].blocks()) * sizeof(unsigned long long));
+  for (auto& s : spans) s.block_sums = static_cast<unsigned long long*>(block_sums.ptr);
+  auto launch = [&](int i, cudaStream_t s) { launch_stream(spans[i % spans.size()], s); };
+
+  TacticResult r;
+  std::string reason;
+  size_t const outs = static_cast<size_t>(p.m) * p.n;
+  uint16_t const mask = p.act == Act::kFp16 ? 0x7C00 : 0x7F80;
+  if (poisoned_run(launch, *sets[0]->out, outs, mask, counter, stream)) {
+    r.status = "unwritten";
+    reason = "the stream kernel left output elements poisoned";
+  } else if (!stream_sum_matches(spans[0], stream)) {
+    r.status = "wrong_sum";
+    reason = "the stream kernel's block sums differ from the operands' word sum";
+  } else {
+    sample_launches(o, launch, static_cast<int>(sets.size()), timer, stream, r);
+  }
+  std::ostringstream js;
+  js << "{\"record\": \"stream\", " << problem_fields(o, p) << ", \"status\": \"" << r.status
+     << "\"";
+  if (!reason.empty()) js << ", \"reason\": " << json_str(reason);
+  if (r.status == "ok") write_timing_fields(js, r, static_cast<int>(sets.size()));
+  js << ", \"bytes\": " << set_bytes(p) << ", \"blocks\": " << spans[0].blocks() << "}";
+  return js.str();
+}
+
 int run(Options const& o) {
   if (!sm90_usable("w4a16SM90Bench")) return 2;
   RecordSink sink(o.out);
@@ -379,6 +423,14 @@ int run(Options const& o) {
       }
       js << "}";
       emit(js.str());
+    }
+    try {
+      emit(stream_record(o, p, sets, timer, static_cast<unsigned long long*>(counter.ptr), stream));
+    } catch (std::exception const& e) {
+      std::string const message = first_line(e.what());
+      emit("{\"record\": \"stream\", " + problem_fields(o, p) +
+           ", \"status\": \"error\", \"reason\": " + json_str(message) + "}");
+      stop_if_device_unusable("stream floor", message, stream);
     }
     std::fprintf(stderr, "[w4a16SM90Bench] %s %s M=%d N=%d K=%d (%zu/%zu): best %s %.2f us\n",
                  o.label.c_str(), act_name(p.act), p.m, p.n, p.k, mi + 1, o.ms.size(),

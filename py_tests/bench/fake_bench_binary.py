@@ -6,7 +6,8 @@ binary does after a CUDA error that leaves the device unusable. FAKE_BENCH_GEMV=
 CUDA-core GEMV as the last candidate (timed for M <= 15, fastest of all, skipped above), as a
 binary built from a full TensorRT-LLM tree reports it. FAKE_BENCH_SLEEP=S waits S seconds per
 problem, so jobs overlap in the multi-GPU tests. The device record carries the
-CUDA_VISIBLE_DEVICES the process saw (`visible_devices`).
+CUDA_VISIBLE_DEVICES the process saw (`visible_devices`). Each problem ends with its stream
+record, as the real binary's does (`stream_us`: 4 us plus 1 us per 16 tokens).
 """
 
 from __future__ import annotations
@@ -33,6 +34,10 @@ def times(m: int) -> dict[int, float]:
     if len(candidates()) > 3 and m <= GEMV_MAX_M:
         out[3] = 5.0 + m / 4
     return out
+
+
+def stream_us(m: int) -> float:
+    return 4.0 + m / 16
 
 
 def default_tactic(m: int) -> str:
@@ -90,6 +95,11 @@ def main() -> int:
                 rec.update(status="not_compiled", message="not compiled in this build",
                            occupancy=1)
             print(json.dumps(rec), flush=True)
+        us = stream_us(m)
+        print(json.dumps({"record": "stream", **fields, "status": "ok", "median_us": us,
+                          "min_us": us, "p90_us": us, "mean_us": us, "samples": 5,
+                          "launches_per_sample": 4, "copies": 4, "bytes": 1, "blocks": 1}),
+              flush=True)
         print(f"[fake] M={m} done", file=sys.stderr)
     return 0
 

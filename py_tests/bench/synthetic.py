@@ -61,6 +61,8 @@ def problem_json(model: str, layer: str, n: int, k: int, m: int, dtype: str, def
                    else {"status": "error", "reason": "RuntimeError: out of memory"}),
         "int4pack": ({"status": "ok", "median_us": 30.0} if dtype == "bf16" else
                      {"status": "unavailable", "reason": "RuntimeError: needs bfloat16"}),
+        "stream": ({"status": "ok", "median_us": 20.0, "bytes": 1} if dtype == "fp16" else
+                   {"status": "wrong_sum", "reason": "block sums differ"}),
     }
 
 

@@ -104,3 +104,24 @@ def test_without_an_sm90_gpu_it_refuses_clearly():
     assert proc.returncode == 2
     assert proc.stderr.startswith("error: w4a16SM90Bench needs an SM90 GPU: ")
     assert proc.stdout == ""
+
+
+@pytest.mark.parametrize("quant", ["scale_only", "scale_zeros"])
+def test_every_problem_ends_with_its_stream_floor(quant):
+    """On an SM90 GPU: after the tactics, a `stream` record whose kernel moved the problem's
+    bytes (the binary checks every operand word was read once before it times it)."""
+    if reason := gpu.sm90_reason():
+        pytest.skip(f"needs an SM90 GPU to run the stream kernel: {reason}")
+    proc = run("--n", "2048", "--k", "1024", "--m", "1,3", "--quant", quant, "--tactics",
+               CONFIG0, "--budget-ms", "1", "--min-samples", "3")
+    assert proc.returncode == 0, proc.stderr
+    records = [json.loads(line) for line in proc.stdout.splitlines()]
+    streams = [r for r in records if r["record"] == "stream"]
+    assert [r["m"] for r in streams] == [1, 3]
+    for r in streams:
+        assert r["status"] == "ok", r
+        assert r["median_us"] > 0 and r["samples"] >= 3
+        groups = (1024 // 128) * 2048 * (2 if quant == "scale_zeros" else 1)
+        assert r["bytes"] == 2048 * 1024 // 2 + groups * 2 + r["m"] * (1024 + 2048) * 2
+    kinds = [r["record"] for r in records]
+    assert kinds.index("stream") > kinds.index("tactic")

@@ -37,9 +37,10 @@ def test_markdown_has_the_roofline_the_audit_and_the_rows(tmp_path):
             "on 4; median loss 30%, worst 60% (llama3-8b/o fp16 M=256); 60 us lost") in md
     assert f"occupancy estimate unavailable on 8 problems: {synthetic.UNAVAILABLE}" in md
     # o, M=256, fp16: floor 17.2 us (compute), best 128x16 c2x1 at 25 us = 69% of floor,
-    # default 40 us (+60%), cuBLAS 50 us, speedups 2.00x and 1.25x.
+    # the stream floor 20 us (80% of it), default 40 us (+60%), cuBLAS 50 us, speedups 2.00x
+    # and 1.25x.
     row = ("| llama3-8b | o | 256 | 4096 | 4096 | 17.2 | compute | 128x16 c2x1 | 25.0 | 69% | "
-           "40.0 | 60% | 50.0 |")
+           "20.0 | 80% | 40.0 | 60% | 50.0 |")
     assert row in md
     assert "| 2.00x | 1.25x |" in md
     assert md.index("## Results, fp16") < md.index("## Results, bf16")
@@ -49,6 +50,7 @@ def test_markdown_has_the_roofline_the_audit_and_the_rows(tmp_path):
     assert f"`{synthetic.BROKEN}` error on 7 problems (first: llama3-8b/o fp16 M=256): \n" in md
     assert "cublas bf16: error on 1 problems: RuntimeError: out of memory" in md
     assert "int4pack fp16: unavailable on 4 problems: RuntimeError: needs bfloat16" in md
+    assert "stream bf16: wrong_sum on 4 problems: block sums differ" in md
     assert "8 (problem, tactic) pairs were not compiled" in md
 
 

@@ -32,17 +32,26 @@ def test_sweep_assembles_problems_and_writes_the_report(tmp_path, fake_binary, f
     assert a["best_tactic"] == "tile128x16x64_cluster2x1x1_coop"
     assert a["default_loss_us"] == pytest.approx(4.0)
     assert a["speedup_best_vs_cublas"] == pytest.approx(84.0 / 14.0)
+    # The stream record joins its problem: 4 + 64/16 = 8 us against the best 14 us.
+    assert qkv64["stream"]["median_us"] == 8.0 and qkv64["stream"]["bytes"] == 1
+    assert a["stream_us"] == 8.0
+    assert a["fraction_of_stream_best"] == pytest.approx(8.0 / 14.0)
+    memory_floor_us = a["memory_floor_us"]
+    assert a["stream_fraction_of_memory_floor"] == pytest.approx(memory_floor_us / 8.0)
     assert doc["device"]["sm_count"] == 132 and doc["errors"] == []
     assert doc["binary"]["sha256"] == fingerprint.sha256_file(fake_binary)
     assert fake_torch.count(("cublas", 64)) == 2
     raw = (out / "bench_records.jsonl").read_text().splitlines()
-    assert len(raw) == 2 * (1 + 2 * (1 + 3))  # per job: device + 2 x (problem + 3 tactics)
+    # per job: device + 2 x (problem + 3 tactics + stream)
+    assert len(raw) == 2 * (1 + 2 * (1 + 3 + 1))
     assert (out / "report.md").stat().st_size > 0
     if importlib.util.find_spec("matplotlib") is not None:
         for name in ("speedup_vs_cublas.png", "fraction_of_floor.png"):
             assert (out / name).stat().st_size > 0, name
     text = capsys.readouterr().out
     assert "[bench] (2/2" in text and "[4/4] M=64" in text and "-> 6.00x" in text
+    assert "stream 8.0 us" in text
+    assert "| 8.00 | 57% |" in (out / "report.md").read_text()
     assert "[fake] M=64 done" in (out / "bench_binary.log").read_text()
 
 

@@ -1,5 +1,6 @@
-"""Derived numbers of one problem: roofline floor, fraction of it reached, speedup over cuBLAS,
-and the heuristic audit. Pure: the inputs are the measured problem and the machine's rates.
+"""Derived numbers of one problem: roofline floor, fraction of it reached, the stream floor,
+speedup over cuBLAS, and the heuristic audit. Pure: the inputs are the measured problem and
+the machine's rates.
 """
 
 from __future__ import annotations
@@ -50,6 +51,12 @@ class Analysis:
     int4pack_fraction_of_floor: float | None
     speedup_int4pack_vs_cublas: float | None
     speedup_best_vs_int4pack: float | None
+    # The stream floor (the binary's `stream` record): the time of moving the problem's bytes
+    # with no arithmetic, the share of the copy-rate memory floor that reaches, and the share
+    # of the stream floor the best tactic reaches (stream time / best time).
+    stream_us: float | None = None
+    stream_fraction_of_memory_floor: float | None = None
+    fraction_of_stream_best: float | None = None
     table: ranking.TablePick | None = None
     # Whether the held-out table was computed (report.refresh); its keys are written then.
     has_table: bool = False
@@ -105,6 +112,7 @@ def analyse(result: ProblemResult, machine: roofline.Machine) -> Analysis:
     int4_floor = machine.floor(problem.int4pack_bytes, problem.flops, problem.dtype)
     cublas_us = _float(result.cublas.median_us if result.cublas else None)
     int4_us = _float(result.int4pack.median_us if result.int4pack else None)
+    stream_us = _float(result.stream.median_us if result.stream else None)
     return Analysis(
         audit=audit,
         best_per_tile={tile: TileBest(t.tactic, t.median_us)
@@ -122,6 +130,10 @@ def analyse(result: ProblemResult, machine: roofline.Machine) -> Analysis:
         int4pack_fraction_of_floor=roofline.fraction_of_floor(int4_floor.us, int4_us),
         speedup_int4pack_vs_cublas=_ratio(cublas_us, int4_us),
         speedup_best_vs_int4pack=_ratio(int4_us, audit.best_us),
+        stream_us=stream_us,
+        stream_fraction_of_memory_floor=roofline.fraction_of_floor(fl.memory_s * 1e6, stream_us),
+        fraction_of_stream_best=roofline.fraction_of_floor(stream_us, audit.best_us)
+        if stream_us is not None else None,
     )
 
 

@@ -1,9 +1,9 @@
 """Run w4a16SM90Bench on one weight shape and stream its JSON-line records back, typed.
 
-The binary writes JSON lines on stdout (device, then per problem a `problem` record and one
-`tactic` record per candidate) and progress on stderr, which goes to a log file so the
-sweep's own progress lines stay readable. `read_record` is where the lines become
-problem.DeviceRecord, ProblemRecord and TacticRecord.
+The binary writes JSON lines on stdout (device, then per problem a `problem` record, one
+`tactic` record per candidate and a `stream` record) and progress on stderr, which goes to a
+log file so the sweep's own progress lines stay readable. `read_record` is where the lines become
+problem.DeviceRecord, ProblemRecord, TacticRecord and StreamRecord.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from w4a16.bench.problem import (
     Problem,
     ProblemRecord,
     Record,
+    StreamRecord,
     TacticRecord,
 )
 from w4a16.bench.timing import Sampling
@@ -72,6 +73,8 @@ def read_record(obj: JsonObject) -> Record:
         return ProblemRecord.from_json(obj)
     if kind == TacticRecord.KIND:
         return TacticRecord.from_json(obj)
+    if kind == StreamRecord.KIND:
+        return StreamRecord.from_json(obj)
     return OtherRecord(str(kind), {k: v for k, v in obj.items() if k != "record"})
 
 

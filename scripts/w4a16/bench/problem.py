@@ -2,7 +2,8 @@
 
 `Problem` is one GEMM out[M, N] = A[M, K] @ W[K, N] with its dtype, group and quant op; it
 owns the bytes and flops the roofline needs. The binary's JSON lines are read into
-`DeviceRecord`, `ProblemRecord` and `TacticRecord` (binary.read_record does it, once), and a
+`DeviceRecord`, `ProblemRecord`, `TacticRecord` and `StreamRecord` (binary.read_record does
+it, once), and a
 sweep assembles them with the torch baselines into a `ProblemResult`, one entry of
 bench.json's `problems`.
 
@@ -350,6 +351,26 @@ class TacticRecord:
 
 
 @dataclass(frozen=True)
+class StreamRecord:
+    """The binary's stream line, after a problem's tactic lines: the stream floor, the time its
+    plain bandwidth kernel takes to move the problem's bytes (`ok` with the times, or another
+    status with the reason)."""
+
+    problem: Problem
+    result: Baseline
+
+    KIND = "stream"
+
+    def to_json(self) -> JsonObject:
+        return {"record": self.KIND, **self.problem.to_json(), **self.result.to_json()}
+
+    @classmethod
+    def from_json(cls, obj: JsonObject) -> StreamRecord:
+        result = Baseline.from_json(extra_of(obj, ("record", *PROBLEM_KEYS)))
+        return cls(problem=Problem.from_json(obj), result=result)
+
+
+@dataclass(frozen=True)
 class OtherRecord:
     """A record of a kind the sweep does not use; kept so the raw file holds every line."""
 
@@ -360,7 +381,7 @@ class OtherRecord:
         return {"record": self.kind, **self.extra}
 
 
-Record: TypeAlias = "DeviceRecord | ProblemRecord | TacticRecord | OtherRecord"
+Record: TypeAlias = "DeviceRecord | ProblemRecord | TacticRecord | StreamRecord | OtherRecord"
 
 
 # ---- one entry of bench.json ------------------------------------------------------------
@@ -368,7 +389,7 @@ Record: TypeAlias = "DeviceRecord | ProblemRecord | TacticRecord | OtherRecord"
 @dataclass
 class ProblemResult:
     """One problem of a sweep: the binary's problem record, every tactic's result, the torch
-    baselines and (once the report computes it) the analysis."""
+    baselines, the stream floor and (once the report computes it) the analysis."""
 
     model: str | None
     layer: str | None
@@ -380,6 +401,8 @@ class ProblemResult:
     # Other GEMMs timed on the same problem by their own binary with the same method (vLLM's
     # Machete); kept apart from `tactics`, which are TensorRT-LLM's.
     peers: list[TacticResult] = field(default_factory=list)
+    # The binary's stream floor: the same bytes moved with no arithmetic, same method.
+    stream: Baseline | None = None
 
     @classmethod
     def of(cls, shape: WeightShape, record: ProblemRecord) -> ProblemResult:
@@ -401,6 +424,8 @@ class ProblemResult:
             out["cublas"] = self.cublas.to_json()
         if self.int4pack is not None:
             out["int4pack"] = self.int4pack.to_json()
+        if self.stream is not None:
+            out["stream"] = self.stream.to_json()
         if self.analysis is not None:
             out["analysis"] = self.analysis.to_json()
         if self.peers:
@@ -414,8 +439,8 @@ class ProblemResult:
 
         tactics = obj.get("tactics") or []
         cublas, int4pack, analysis = obj.get("cublas"), obj.get("int4pack"), obj.get("analysis")
-        peers = obj.get("peers") or []
-        own = ("model", "layer", "tactics", "cublas", "int4pack", "analysis", "peers")
+        peers, stream = obj.get("peers") or [], obj.get("stream")
+        own = ("model", "layer", "tactics", "cublas", "int4pack", "stream", "analysis", "peers")
         return cls(
             model=opt_str(obj, "model"), layer=opt_str(obj, "layer"),
             record=ProblemRecord.from_json(obj, skip=own),
@@ -423,6 +448,7 @@ class ProblemResult:
                      (tactics if isinstance(tactics, list) else [])],
             cublas=Baseline.from_json(as_object(cublas)) if cublas is not None else None,
             int4pack=Baseline.from_json(as_object(int4pack)) if int4pack is not None else None,
+            stream=Baseline.from_json(as_object(stream)) if stream is not None else None,
             analysis=Analysis.from_json(as_object(analysis)) if analysis else None,
             peers=[TacticResult.from_json(as_object(t)) for t in
                    (peers if isinstance(peers, list) else [])])

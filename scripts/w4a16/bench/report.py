@@ -188,6 +188,8 @@ def _machine(doc: BenchDoc) -> list[str]:
         "* floor of a row = max(bytes / bandwidth, 2MNK / rate); W4A16 bytes = N*K/2 + "
         "K/g*N*2 + M*K*2 + M*N*2, cuBLAS bytes = N*K*2 + M*K*2 + M*N*2",
         "* % of floor = floor / measured median; speedup = cuBLAS median / W4A16 median",
+        "* stream us = the stream floor: the bench binary's plain kernel moving the row's W4A16 "
+        "bytes with no arithmetic, same method; % stream = stream us / best us",
         "",
     ]
 
@@ -310,7 +312,8 @@ def _results(problems: Sequence[ProblemResult], dtype: str) -> list[str]:
         rows.append([
             p.model or "?", p.layer or "?", str(q.m), str(q.n), str(q.k),
             _us(a.floor_us), a.bound, _short(audit.best_tactic), _us(audit.best_us),
-            _pct(a.fraction_of_floor_best), _us(audit.default_us), _pct(audit.default_loss),
+            _pct(a.fraction_of_floor_best), _us(a.stream_us), _pct(a.fraction_of_stream_best),
+            _us(audit.default_us), _pct(audit.default_loss),
             _us(a.cublas_us), _pct(a.cublas_fraction_of_floor),
             _times(a.speedup_best_vs_cublas), _times(a.speedup_default_vs_cublas),
             _us(a.int4pack_us),
@@ -318,7 +321,8 @@ def _results(problems: Sequence[ProblemResult], dtype: str) -> list[str]:
     if not rows:
         return []
     header = ["model", "layer", "M", "N", "K", "floor us", "bound", "best tactic", "best us",
-              "% floor", "default us", "default loss", "cuBLAS us", "cuBLAS % own floor",
+              "% floor", "stream us", "% stream", "default us", "default loss", "cuBLAS us",
+              "cuBLAS % own floor",
               "speedup best", "speedup default", "torch int4 us"]
     return [f"## Results, {dtype} activations", ""] + _table(header, rows) + [""]
 
@@ -333,7 +337,7 @@ def _problems_found(problems: Sequence[ProblemResult], doc: BenchDoc) -> list[st
            for (tactic, status, message), names in failed.items()]
     baseline: Counter[tuple[str, str, str, str | None]] = Counter()
     for p in problems:
-        for key, b in (("cublas", p.cublas), ("int4pack", p.int4pack)):
+        for key, b in (("cublas", p.cublas), ("int4pack", p.int4pack), ("stream", p.stream)):
             if b is not None and b.status != "ok":
                 baseline[(key, p.problem.dtype, b.status, b.reason)] += 1
     for (key, dtype, status, reason), count in sorted(baseline.items(), key=str):

@@ -30,6 +30,7 @@ from w4a16.bench.problem import (
     ProblemRecord,
     ProblemResult,
     Record,
+    StreamRecord,
     TacticRecord,
 )
 from w4a16.bench.report import BenchDoc, JobError
@@ -113,7 +114,8 @@ def progress_line(result: ProblemResult, machine: Machine) -> str:
     speed = a.speedup_best_vs_cublas
     return (f"M={result.problem.m:<5} best {best} {us(a.audit.best_us)} "
             f"({'-' if frac is None else format(frac, '.0%')} of floor), "
-            f"default {us(a.audit.default_us)}, cuBLAS {us(a.cublas_us)}"
+            f"stream {us(a.stream_us)}, default {us(a.audit.default_us)}, "
+            f"cuBLAS {us(a.cublas_us)}"
             + ("" if speed is None else f" -> {speed:.2f}x"))
 
 
@@ -252,6 +254,8 @@ class Sweep:
                 current.append(ProblemResult.of(shape, record))
             elif isinstance(record, TacticRecord) and current:
                 current[0].tactics.append(record.result)
+            elif isinstance(record, StreamRecord) and current:
+                current[0].stream = record.result
 
         cmd = binary.command(self.s.binary, problems, self.s.options)
         env = gpus.job_env(job.gpu) if job.gpu is not None else None

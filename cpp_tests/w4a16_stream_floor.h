@@ -1,0 +1,128 @@
+// The stream floor of a W4A16 problem: the time our simplest bandwidth kernel takes to move
+// the bytes a W4A16 GEMM must move (every weight, scale, zero and activation byte read once,
+// the output written once), timed by the bench's own method. The roofline floor divides
+// those bytes by the rate of a 1 GiB copy; a kernel that moves 8 MB cannot reach that rate,
+// since launch, the first DRAM round trip and the last wave's tail are not amortised. The
+// stream floor measures what this GPU gives for this many bytes, so a GEMM's time can be read
+// both against the copy rate and against moving its bytes without any arithmetic.
+//
+// The kernel: 256 threads a block, each thread four independent 16-byte loads issued before
+// any is used (enough bytes in flight to cover DRAM latency with every block resident), one
+// block per 16 KiB of input, the output zero-filled by the same threads. Each block writes the
+// 64-bit sum of the 32-bit words it read into its own slot, so that the check before timing
+// can prove every byte was read exactly once (stream_sum_matches) without a shared atomic on
+// the clock.
+#pragma once
+
+#include <cuda_runtime_api.h>
+
+#include <cstdint>
+#include <numeric>
+#include <stdexcept>
+#include <vector>
+
+#include "w4a16_cuda_util.h"
+
+namespace w4a16::bench {
+namespace {
+
+constexpr int kStreamThreads = 256, kStreamUnroll = 4, kStreamMaxSpans = 4;
+constexpr size_t kStreamUnitsPerBlock = static_cast<size_t>(kStreamThreads) * kStreamUnroll;
+
+// The buffers one launch reads, back to back in 16-byte units: span i covers units
+// [end[i - 1], end[i]) of src[i]. Passed by value, so the launch needs no device copy.
+struct StreamSpans {
+  uint4 const* src[kStreamMaxSpans] = {};
+  size_t end[kStreamMaxSpans] = {};
+  int count = 0;
+  size_t total_units = 0;
+  uint4* out = nullptr;
+  size_t out_units = 0;
+  unsigned long long* block_sums = nullptr;  // one slot per block
+
+  void add(void const* ptr, size_t bytes) {
+    if (count == kStreamMaxSpans) throw std::logic_error("stream floor: too many operands");
+    if (bytes % sizeof(uint4) || reinterpret_cast<uintptr_t>(ptr) % sizeof(uint4))
+      throw std::invalid_argument("stream floor: an operand is not a whole number of 16-byte units");
+    src[count] = static_cast<uint4 const*>(ptr);
+    total_units += bytes / sizeof(uint4);
+    end[count++] = total_units;
+  }
+  __host__ __device__ size_t units() const { return total_units; }
+  int blocks() const {
+    return static_cast<int>((units() + kStreamUnitsPerBlock - 1) / kStreamUnitsPerBlock);
+  }
+};
+
+__device__ __forceinline__ unsigned long long word_sum(uint4 v) {
+  return static_cast<unsigned long long>(v.x) + v.y + v.z + v.w;
+}
+
+__global__ void __launch_bounds__(kStreamThreads) stream_operands(StreamSpans s) {
+  size_t const total = s.units();
+  size_t const first = static_cast<size_t>(blockIdx.x) * kStreamUnitsPerBlock + threadIdx.x;
+  uint4 v[kStreamUnroll];
+#pragma unroll
+  for (int u = 0; u < kStreamUnroll; ++u) {
+    size_t const i = first + static_cast<size_t>(u) * kStreamThreads;
+    v[u] = make_uint4(0, 0, 0, 0);
+    if (i < total) {
+      // Constant indices only: a dynamic index would copy the spans to local memory.
+      uint4 const* src = s.src[0];
+      size_t start = 0;
+#pragma unroll
+      for (int j = 1; j < kStreamMaxSpans; ++j)
+        if (j < s.count && i >= s.end[j - 1]) {
+          src = s.src[j];
+          start = s.end[j - 1];
+        }
+      v[u] = __ldcs(src + (i - start));
+    }
+  }
+  size_t const stride = static_cast<size_t>(gridDim.x) * kStreamThreads;
+  for (size_t o = static_cast<size_t>(blockIdx.x) * kStreamThreads + threadIdx.x; o < s.out_units;
+       o += stride)
+    s.out[o] = make_uint4(0, 0, 0, 0);
+  unsigned long long sum = 0;
+#pragma unroll
+  for (int u = 0; u < kStreamUnroll; ++u) sum += word_sum(v[u]);
+  for (int lane = 16; lane; lane /= 2) sum += __shfl_xor_sync(0xffffffffu, sum, lane);
+  __shared__ unsigned long long warp_sums[kStreamThreads / 32];
+  if (threadIdx.x % 32 == 0) warp_sums[threadIdx.x / 32] = sum;
+  __syncthreads();
+  if (threadIdx.x == 0) {
+    unsigned long long block = 0;
+    for (int w = 0; w < kStreamThreads / 32; ++w) block += warp_sums[w];
+    s.block_sums[blockIdx.x] = block;
+  }
+}
+
+void launch_stream(StreamSpans const& s, cudaStream_t stream) {
+  stream_operands<<<s.blocks(), kStreamThreads, 0, stream>>>(s);
+  W4A16_CUDA(cudaGetLastError());
+}
+
+// Whether one launch's block sums add up to the sum of every 32-bit word of its spans,
+// computed on the host from copies of the buffers: a launch that skipped or repeated a unit
+// would miss it (all sums are modulo 2^64).
+bool stream_sum_matches(StreamSpans const& s, cudaStream_t stream) {
+  std::vector<unsigned long long> sums(s.blocks());
+  W4A16_CUDA(cudaMemsetAsync(s.block_sums, 0, sums.size() * sizeof(sums[0]), stream));
+  launch_stream(s, stream);
+  W4A16_CUDA(cudaMemcpyAsync(sums.data(), s.block_sums, sums.size() * sizeof(sums[0]),
+                             cudaMemcpyDeviceToHost, stream));
+  W4A16_CUDA(cudaStreamSynchronize(stream));
+  unsigned long long const device = std::accumulate(sums.begin(), sums.end(), 0ull);
+  unsigned long long host = 0;
+  std::vector<uint32_t> words;
+  for (int i = 0; i < s.count; ++i) {
+    size_t const units = s.end[i] - (i ? s.end[i - 1] : 0);
+    words.resize(units * 4);
+    W4A16_CUDA(cudaMemcpy(words.data(), s.src[i], units * sizeof(uint4), cudaMemcpyDeviceToHost));
+    for (uint32_t w : words) host += w;
+  }
+  return device == host;
+}
+
+}  // namespace
+}  // namespace w4a16::bench
