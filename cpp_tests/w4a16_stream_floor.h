@@ -9,7 +9,7 @@
 // The kernel: 256 threads a block, each thread four independent 16-byte loads issued before
 // any is used, one block per 16 KiB of input, the output zero-filled by the same threads. Of
 // the variants timed on the H200 (reports/h200/speed/stream_floor/variants/) it is among the
-// fastest from 8 MB to 512 MiB, within 2% of the best at every size. Each block writes the
+// fastest from 8 MB to 512 MiB, within 1% of the best at every size. Each block writes the
 // 64-bit sum of the 32-bit words it read into its own slot, so that the check before timing
 // can prove every byte was read exactly once (stream_sum_matches) without a shared atomic on
 // the clock.
@@ -62,9 +62,9 @@ __device__ __forceinline__ unsigned long long word_sum(uint4 v) {
 }
 
 // Every block reads within one span, found with constant indices only (a dynamic index would
-// copy the spans to local memory), so the loads need only 32-bit offsets. At 30 registers a
-// thread, eight blocks fit an SM: 128 KiB of loads in flight per SM, which the variants study
-// (reports/h200/speed/stream_floor/) found necessary to reach the DRAM rate.
+// copy the spans to local memory), so the loads need only 32-bit offsets. At 28 registers a
+// thread eight blocks fit an SM, 128 KiB of loads in flight; a first version at 46 registers
+// fitted five and moved the same bytes 1.35x slower (reports/h200/speed/stream_floor/).
 __global__ void __launch_bounds__(kStreamThreads) stream_operands(StreamSpans s) {
   int const block = blockIdx.x;
   uint4 const* src = s.src[0];

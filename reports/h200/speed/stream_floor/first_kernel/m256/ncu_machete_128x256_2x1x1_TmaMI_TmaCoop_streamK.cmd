@@ -1,0 +1,1 @@
+$ ncu --clock-control none --section SpeedOfLight --section Occupancy --section LaunchStats --section WarpStateStats --section InstructionStats --section SchedulerStats --csv --page details -k regex:device_kernel --launch-count 2 w4a16MacheteBench --n 27648 --k 5120 --m 256 --budget-ms 1 --min-samples 1 --max-samples 1 --warmup 0 --schedules 128x256_2x1x1_TmaMI_TmaCoop_streamK
