@@ -1,0 +1,3 @@
+$ env  W4A16_X_VERBOSE=1 w4a16SM90Bench --n 3584 --k 18944 --m 128,256 --label qwen2.5-7b/down --tactics tile128x128x64_cluster1x1x1_coop,tile256x128x64_cluster1x1x1_coop --settle-ms 1000 --budget-ms 10
+$ env  W4A16_X_VERBOSE=1 w4a16SM90Bench --n 5120 --k 27648 --m 128,256 --label custom/n5120_k27648 --tactics tile128x128x64_cluster1x1x1_coop,tile256x128x64_cluster1x1x1_coop --settle-ms 1000 --budget-ms 10
+$ env  W4A16_X_VERBOSE=1 w4a16SM90Bench --n 27648 --k 5120 --m 128,256 --label custom/n27648_k5120 --tactics tile128x128x64_cluster1x1x1_coop,tile256x128x64_cluster1x1x1_coop --settle-ms 1000 --budget-ms 10
