@@ -58,6 +58,9 @@ def test_table_shows_time_error_verdict_and_default(binaries, capsys):
     assert head.index("check") == first.index("pass") == second.index("pass")
     assert (f"TensorRT-LLM's default: {TACTICS[0]} (18.00 us), 29% slower than the best "
             f"{TACTICS[2]} (14.00 us)") in out
+    # The fake binary's stream floor at M=64: 4 + 64/16 = 8 us, the best 14 us.
+    assert ("stream floor (this problem's bytes moved with no arithmetic): 8.00 us; the best "
+            "tactic takes 1.75x that") in out
     assert "2 of 2 compiled tactics pass the error model; 1 not compiled" in out
     assert "same inputs again: --seed 11" in out
 
@@ -79,6 +82,7 @@ def test_json_has_every_tactic_and_the_settings(binaries, capsys):
     assert doc["default_tactic"] == TACTICS[0] == doc["bench_default_tactic"]
     assert doc["best_tactic"] == TACTICS[0] and doc["failed"] == []
     assert (doc["compiled"], doc["passed"]) == (2, 2)
+    assert doc["stream_us"] == 4.0 + 3 / 16
 
 
 @needs_torch

@@ -24,7 +24,14 @@ from pathlib import Path
 from w4a16 import gpu, paths
 from w4a16.argtypes import positive
 from w4a16.bench import binary, ranking, shapes
-from w4a16.bench.problem import JsonObject, Problem, ProblemRecord, TacticRecord, TacticResult
+from w4a16.bench.problem import (
+    JsonObject,
+    Problem,
+    ProblemRecord,
+    StreamRecord,
+    TacticRecord,
+    TacticResult,
+)
 from w4a16.bench.timing import Sampling
 from w4a16.casefiles import Case, CaseFileResult, CaseSpec, random_case, run_case, write_case
 from w4a16.cli import run_guarded
@@ -92,16 +99,18 @@ def _torch_device() -> str:
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 
-def _time(bench: Path, spec: CaseSpec, seed: int, budget_ms: float,
-          workdir: Path) -> tuple[ProblemRecord | None, list[TacticResult]]:
-    """The bench binary's problem record and tactic results for this one problem."""
+def _time(bench: Path, spec: CaseSpec, seed: int, budget_ms: float, workdir: Path
+          ) -> tuple[ProblemRecord | None, list[TacticResult], float | None]:
+    """The bench binary's problem record, tactic results and stream floor (us, where it was
+    timed) for this one problem."""
     problem = Problem(shapes.custom_shape(spec.n, spec.k).label, spec.m, spec.n, spec.k,
                       spec.dtype, spec.group_size, spec.quant_op)
     cmd = binary.command(bench, [problem],
                          binary.RunOptions(sampling=Sampling(budget_ms=budget_ms), seed=seed))
     records = binary.run(cmd, workdir / "bench_binary.log", lambda record: None)
     record = next((r for r in records if isinstance(r, ProblemRecord)), None)
-    return record, [r.result for r in records if isinstance(r, TacticRecord)]
+    stream = next((r.result.median_us for r in records if isinstance(r, StreamRecord)), None)
+    return record, [r.result for r in records if isinstance(r, TacticRecord)], stream
 
 
 def _checks(case: Case, result: CaseFileResult, device: str) -> dict[str, CheckResult]:
@@ -238,11 +247,14 @@ class TryResult:
     summary: TrySummary
     bench_default_tactic: str | None
     tactics: list[TryRow]
+    # The problem's stream floor: its bytes moved with no arithmetic, same method (bench.md).
+    stream_us: float | None = None
 
     def to_json(self) -> JsonObject:
         return {"tool": "w4a16 try", "problem": self.problem, "device": self.device,
                 "binaries": dict(self.binaries), "reference_device": self.reference_device,
                 **self.summary.to_json(), "bench_default_tactic": self.bench_default_tactic,
+                "stream_us": self.stream_us,
                 "tactics": [r.to_json() for r in self.tactics]}
 
 
@@ -259,7 +271,7 @@ def run_try(args: argparse.Namespace) -> TryResult:
         work = Path(tmp)
         case = random_case(spec, seed)
         result = run_case(test_binary, write_case(work / "case", case))
-        record, timings = _time(bench_binary, spec, seed, args.budget_ms, work)
+        record, timings, stream_us = _time(bench_binary, spec, seed, args.budget_ms, work)
         checks = _checks(case, result, device)
     rows = rows_of(result, checks, timings)
     binary_default = record.default_tactic if record else None
@@ -272,6 +284,7 @@ def run_try(args: argparse.Namespace) -> TryResult:
         summary=summarize(spec.m, rows, timings, binary_default),
         bench_default_tactic=binary_default,
         tactics=rows,
+        stream_us=stream_us,
     )
 
 
@@ -318,6 +331,10 @@ def table(doc: TryResult) -> str:
                        f"({_num(summary.best_us, '.2f')} us)")
         lines.append(f"TensorRT-LLM's default: {summary.default_tactic} "
                      f"({_num(summary.default_us, '.2f')} us){verdict}")
+    if doc.stream_us is not None and summary.best_us is not None:
+        lines.append(f"stream floor (this problem's bytes moved with no arithmetic): "
+                     f"{doc.stream_us:.2f} us; the best tactic takes "
+                     f"{summary.best_us / doc.stream_us:.2f}x that")
     skipped = [r for r in doc.tactics if r.status == "not_compiled"]
     lines.append(f"{summary.passed} of {summary.compiled} compiled tactics pass the error model"
                  + (f"; failed: {', '.join(summary.failed)}" if summary.failed else "")
