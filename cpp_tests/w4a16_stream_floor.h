@@ -10,9 +10,9 @@
 // any is used, one block per 16 KiB of input, the output zero-filled by the same threads. Of
 // the variants timed on the H200 (reports/h200/speed/stream_floor/variants/) it is among the
 // fastest from 8 MB to 512 MiB, within 1% of the best at every size. Each block writes the
-// 64-bit sum of the 32-bit words it read into its own slot, so that the check before timing
-// can prove every byte was read exactly once (stream_sum_matches) without a shared atomic on
-// the clock.
+// 64-bit sum of the 32-bit words it read, each unit's weighted by its position, into its own
+// slot, so that the check before timing can show every unit was read once, in its place
+// (stream_sum_matches), without a shared atomic on the clock.
 #pragma once
 
 #include <cuda_runtime_api.h>
@@ -45,13 +45,14 @@ struct StreamSpans {
   void add(void const* ptr, size_t bytes) {
     if (count == kStreamMaxSpans) throw std::logic_error("stream floor: too many operands");
     if (bytes % sizeof(uint4) || reinterpret_cast<uintptr_t>(ptr) % sizeof(uint4))
-      throw std::invalid_argument("stream floor: an operand is not a whole number of 16-byte units");
+      throw std::invalid_argument("stream floor: an operand is not whole 16-byte units");
     if (bytes / sizeof(uint4) > 0xFFFFFFFFu - kStreamUnitsPerBlock)
       throw std::invalid_argument("stream floor: an operand over 64 GiB");
     src[count] = static_cast<uint4 const*>(ptr);
     units[count] = static_cast<unsigned>(bytes / sizeof(uint4));
     first_block[count + 1] =
-        first_block[count] + static_cast<int>((units[count] + kStreamUnitsPerBlock - 1) / kStreamUnitsPerBlock);
+        first_block[count] +
+        static_cast<int>((units[count] + kStreamUnitsPerBlock - 1) / kStreamUnitsPerBlock);
     ++count;
   }
   int blocks() const { return first_block[count]; }
@@ -85,11 +86,17 @@ __global__ void __launch_bounds__(kStreamThreads) stream_operands(StreamSpans s)
     v[u] = i < units ? __ldcs(src + i) : make_uint4(0, 0, 0, 0);
   }
   size_t const stride = static_cast<size_t>(gridDim.x) * kStreamThreads;
-  for (size_t o = static_cast<size_t>(block) * kStreamThreads + threadIdx.x; o < s.out_units; o += stride)
+  for (size_t o = static_cast<size_t>(block) * kStreamThreads + threadIdx.x; o < s.out_units;
+       o += stride)
     s.out[o] = make_uint4(0, 0, 0, 0);
+  // Each unit's word sum weighted by its position (its place among all the launch's units, + 1),
+  // so that reading one unit twice in place of another of the same content, as the tiled
+  // weights would allow, changes the total.
+  unsigned long long const position =
+      static_cast<unsigned long long>(first) * kStreamUnitsPerBlock + base + 1;
   unsigned long long sum = 0;
 #pragma unroll
-  for (int u = 0; u < kStreamUnroll; ++u) sum += word_sum(v[u]);
+  for (int u = 0; u < kStreamUnroll; ++u) sum += word_sum(v[u]) * (position + u * kStreamThreads);
   for (int lane = 16; lane; lane /= 2) sum += __shfl_xor_sync(0xffffffffu, sum, lane);
   __shared__ unsigned long long warp_sums[kStreamThreads / 32];
   if (threadIdx.x % 32 == 0) warp_sums[threadIdx.x / 32] = sum;
@@ -106,9 +113,9 @@ void launch_stream(StreamSpans const& s, cudaStream_t stream) {
   W4A16_CUDA(cudaGetLastError());
 }
 
-// Whether one launch's block sums add up to the sum of every 32-bit word of its spans,
-// computed on the host from copies of the buffers: a launch that skipped or repeated a unit
-// would miss it (all sums are modulo 2^64).
+// Whether one launch's block sums add up to the same position-weighted sum of the 32-bit words
+// of its spans, computed on the host from copies of the buffers: a launch that skipped a unit,
+// or read one unit in place of another, would miss it (all sums are modulo 2^64).
 bool stream_sum_matches(StreamSpans const& s, cudaStream_t stream) {
   std::vector<unsigned long long> sums(s.blocks());
   W4A16_CUDA(cudaMemsetAsync(s.block_sums, 0, sums.size() * sizeof(sums[0]), stream));
@@ -121,8 +128,15 @@ bool stream_sum_matches(StreamSpans const& s, cudaStream_t stream) {
   std::vector<uint32_t> words;
   for (int i = 0; i < s.count; ++i) {
     words.resize(static_cast<size_t>(s.units[i]) * 4);
-    W4A16_CUDA(cudaMemcpy(words.data(), s.src[i], words.size() * sizeof(uint32_t), cudaMemcpyDeviceToHost));
-    for (uint32_t w : words) host += w;
+    W4A16_CUDA(cudaMemcpy(words.data(), s.src[i], words.size() * sizeof(uint32_t),
+                          cudaMemcpyDeviceToHost));
+    unsigned long long position =
+        static_cast<unsigned long long>(s.first_block[i]) * kStreamUnitsPerBlock + 1;
+    for (size_t u = 0; u < words.size(); u += 4, ++position) {
+      unsigned long long const unit =
+          static_cast<unsigned long long>(words[u]) + words[u + 1] + words[u + 2] + words[u + 3];
+      host += unit * position;
+    }
   }
   return device == host;
 }
