@@ -1,5 +1,5 @@
 """The decode targets (M <= 16) against the memory floor and the stream floor, from this folder's
-two settled sweeps (the same kernels; the stream kernel of `settled/` is the final one).
+two settled sweeps (the same kernels; the stream kernel of `settled/` is the 28-register one).
 
     python3 targets_stream.py      # prints targets_stream.md
 
