@@ -3,9 +3,8 @@
 `Problem` is one GEMM out[M, N] = A[M, K] @ W[K, N] with its dtype, group and quant op; it
 owns the bytes and flops the roofline needs. The binary's JSON lines are read into
 `DeviceRecord`, `ProblemRecord`, `TacticRecord` and `StreamRecord` (binary.read_record does
-it, once), and a
-sweep assembles them with the torch baselines into a `ProblemResult`, one entry of
-bench.json's `problems`.
+it, once), and a sweep assembles them with the torch baselines into a `ProblemResult`, one
+entry of bench.json's `problems`.
 
 Every type has `to_json()` giving the keys and values the binary (or an earlier sweep) wrote,
 in the same order, and `from_json()` reading them back. Fields a type does not know are kept
