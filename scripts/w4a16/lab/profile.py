@@ -130,25 +130,49 @@ def parse_ncu_csv(text: str, what: str) -> dict[str, Any]:
 BRANCH_TARGET = re.compile(r"\bBRA(?:\.\w+)*\s.*?0x([0-9a-f]+)")
 
 
-def ktile_loop_body(code: list[tuple[int, str, str]]) -> list[tuple[int, str, str]] | None:
-    """The steady-state k-tile loop of a kernel's (address, opcode, instruction) list: the
-    innermost backward branch whose body issues HGMMA, as the slice of `code` from the branch
-    target to the branch. The first k-tile, peeled before it, and the epilogue are not in it.
-    None when no loop holds an HGMMA."""
-    best: list[tuple[int, str, str]] | None = None
+SassCode = list[tuple[int, str, str]]  # (address, opcode, instruction) of one function
+SASS_INSTR = re.compile(r"/\*([0-9a-f]{4,})\*/\s+(?:@!?U?P\w+\s+)?([A-Z][A-Z0-9_.]*)")
+
+
+def parse_sass(text: str) -> list[tuple[str, SassCode]]:
+    """Each function of `cuobjdump -sass` output: its name and its instructions, each from its
+    opcode to the ';' (the predicate and the encoding comment stay out)."""
+    functions: list[tuple[str, SassCode]] = []
+    for line in text.splitlines():
+        if "Function :" in line:
+            functions.append((line.split("Function :", 1)[1].strip(), []))
+            continue
+        hit = SASS_INSTR.search(line)
+        if hit is not None and functions:
+            functions[-1][1].append((int(hit.group(1), 16), hit.group(2),
+                                     line[hit.start(2):].split(";")[0]))
+    return functions
+
+
+def loop_body(code: SassCode, issues: str) -> SassCode | None:
+    """The innermost loop of a function that issues an opcode starting with `issues`: the
+    slice of `code` from a backward branch's target to the branch. None when no loop does."""
+    best: SassCode | None = None
     for addr, _, text in code:
         target = BRANCH_TARGET.search(text)
         if target is None or int(target.group(1), 16) >= addr:
             continue
         start = int(target.group(1), 16)
         body = [c for c in code if start <= c[0] <= addr]
-        if any(op.startswith("HGMMA") for _, op, _ in body) and (best is None
-                                                                 or len(body) < len(best)):
+        if any(op.startswith(issues) for _, op, _ in body) and (best is None
+                                                                or len(body) < len(best)):
             best = body
     return best
 
 
-def ktile_loop(code: list[tuple[int, str, str]]) -> dict[str, Any] | None:
+def ktile_loop_body(code: SassCode) -> SassCode | None:
+    """The steady-state k-tile loop of a CUTLASS kernel: its innermost loop that issues HGMMA.
+    The first k-tile, peeled before it, and the epilogue are not in it. None when no loop holds
+    an HGMMA."""
+    return loop_body(code, "HGMMA")
+
+
+def ktile_loop(code: SassCode) -> dict[str, Any] | None:
     """What a consumer thread issues per k-tile (`ktile_loop_body`): its length, its
     shared-memory loads (LDS one register each, LDSM (ldmatrix) up to four), and how often each
     opcode (its first part: HMUL2, FFMA, LOP3, ...) occurs in it. None when no loop holds an
@@ -169,29 +193,22 @@ def sass_counts(binary: Path) -> list[dict[str, Any]]:
     if proc.returncode != 0:
         raise UserError(f"cuobjdump failed: {proc.stderr.strip()[:300]}")
     kernels: list[dict[str, Any]] = []
-    instr = re.compile(r"/\*([0-9a-f]{4,})\*/\s+(?:@!?U?P\w+\s+)?([A-Z][A-Z0-9_.]*)")
-    for line in proc.stdout.splitlines():
-        if "Function :" in line:
-            name = line.split("Function :", 1)[1].strip()
-            kernels.append({"kernel": name, "ops": Counter(), "accumulators": set(), "code": []})
+    for name, code in parse_sass(proc.stdout):
+        if "device_kernel" not in name:
             continue
-        hit = instr.search(line)
-        if hit is None or not kernels:
-            continue
-        op, current = hit.group(2), kernels[-1]
-        current["ops"]["total"] += 1
-        # the instruction from its opcode to the ';' (the encoding comment after it stays out)
-        current["code"].append((int(hit.group(1), 16), op, line[hit.start(2):].split(";")[0]))
-        if op.startswith("HGMMA"):
-            fields = line[hit.start(2):].split(None, 1)  # "HGMMA.64x16x16.F32", "R24, ..."
-            if len(fields) == 2:
-                current["accumulators"].add(fields[1].split(",")[0].strip())
-        for want in SASS_OPS:
-            if op == want or op.startswith(want + "."):
-                current["ops"][want] += 1
-    return [{"kernel": k["kernel"], "ops": dict(k["ops"]),
-             "accumulators": sorted(k["accumulators"]), "ktile_loop": ktile_loop(k["code"])}
-            for k in kernels if "device_kernel" in k["kernel"]]
+        ops: Counter[str] = Counter({"total": len(code)} if code else {})
+        accumulators: set[str] = set()
+        for _, op, text in code:
+            if op.startswith("HGMMA"):
+                fields = text.split(None, 1)  # "HGMMA.64x16x16.F32", "R24, ..."
+                if len(fields) == 2:
+                    accumulators.add(fields[1].split(",")[0].strip())
+            for want in SASS_OPS:
+                if op == want or op.startswith(want + "."):
+                    ops[want] += 1
+        kernels.append({"kernel": name, "ops": dict(ops), "accumulators": sorted(accumulators),
+                        "ktile_loop": ktile_loop(code)})
+    return kernels
 
 
 def kernel_fields(name: str) -> str:
