@@ -58,7 +58,8 @@ struct StreamSpans {
   int blocks() const { return first_block[count]; }
 };
 
-__device__ __forceinline__ unsigned long long word_sum(uint4 v) {
+// The sum of one 16-byte unit's four words: the kernel and the host check add the same way.
+__host__ __device__ __forceinline__ unsigned long long word_sum(uint4 v) {
   return static_cast<unsigned long long>(v.x) + v.y + v.z + v.w;
 }
 
@@ -125,18 +126,14 @@ bool stream_sum_matches(StreamSpans const& s, cudaStream_t stream) {
   W4A16_CUDA(cudaStreamSynchronize(stream));
   unsigned long long const device = std::accumulate(sums.begin(), sums.end(), 0ull);
   unsigned long long host = 0;
-  std::vector<uint32_t> words;
+  std::vector<uint4> units;
   for (int i = 0; i < s.count; ++i) {
-    words.resize(static_cast<size_t>(s.units[i]) * 4);
-    W4A16_CUDA(cudaMemcpy(words.data(), s.src[i], words.size() * sizeof(uint32_t),
+    units.resize(s.units[i]);
+    W4A16_CUDA(cudaMemcpy(units.data(), s.src[i], units.size() * sizeof(uint4),
                           cudaMemcpyDeviceToHost));
     unsigned long long position =
         static_cast<unsigned long long>(s.first_block[i]) * kStreamUnitsPerBlock + 1;
-    for (size_t u = 0; u < words.size(); u += 4, ++position) {
-      unsigned long long const unit =
-          static_cast<unsigned long long>(words[u]) + words[u + 1] + words[u + 2] + words[u + 3];
-      host += unit * position;
-    }
+    for (uint4 const& unit : units) host += word_sum(unit) * position++;
   }
   return device == host;
 }
