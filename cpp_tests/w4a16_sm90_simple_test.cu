@@ -83,8 +83,8 @@ std::string kernel_mismatch(tkc::CutlassGemmConfig const& config,
 
 // ---- the covering set of cases ----------------------------------------------------------
 //
-// Every (activation, quant op) pair appears three times; together the cases cover M in
-// {1, 7, 16, 128, 1000, 4096}, square and non-square Llama projection shapes, a ragged N,
+// Every (activation, quant op) pair appears at least three times; together the cases cover M in
+// {1, 3, 5, 7, 16, 128, 1000, 4096}, square and non-square Llama projection shapes, a ragged N,
 // group 64 and 128, with and without bias, alpha 1 and not 1.
 
 struct NamedCase {
@@ -111,6 +111,10 @@ std::vector<NamedCase> const& cases() {
       // 80 tiles of 128 rows on 132 SMs with a long K loop: the decode decomposition (series
       // patch 0003) runs these stream-K instead of data-parallel.
       {"qkv70b_decode", make(16, 10240, 8192, 128, F, Z, true, 1.0f)},
+      // Below half a wave of tiles, patch 0003 splits K into 4 to 9 parts of unequal length
+      // (38 and 78 K tiles), which patch 0016 reduces in one pass.
+      {"splitk_decode", make(3, 3072, 4864, 128, F, S, true, 1.0f)},
+      {"splitk_decode_g64", make(5, 2304, 4992, 64, B, Z, false, 0.5f)},
   };
   return all;
 }
