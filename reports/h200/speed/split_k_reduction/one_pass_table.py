@@ -3,6 +3,7 @@ before, with the K split fix 0003 gives it, and the fastest tactic per problem.
 
 Usage: PYTHONPATH=scripts python3 one_pass_table.py RECORDS.jsonl [...] > table.md
 """
+import importlib.util
 import json
 import sys
 from collections import defaultdict
@@ -10,8 +11,15 @@ from pathlib import Path
 
 from w4a16.bench.shapes import MODELS
 
-SMS = 132
+# Fix 0003's rule, as the cost model of fix 0009 applies it.
+_spec = importlib.util.spec_from_file_location(
+    "fit_costs", Path(__file__).resolve().parents[3] / "cpu" / "default_by_shape" / "fit_costs.py")
+fit_costs = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(fit_costs)
+
+SMS = fit_costs.SMS
 SHAPES = {f"{model}/{layer}": (n, k) for model, layers in MODELS.items() for layer, n, k in layers}
+NAMES = {"dp": "data-parallel", "split": "split-K", "streamk": "stream-K"}
 
 
 def decomposition(tactic: str, n: int, k: int) -> str:
@@ -19,12 +27,9 @@ def decomposition(tactic: str, n: int, k: int) -> str:
     rows = int(tactic.split("tile")[1].split("x")[0])
     if rows == 64:
         return "data-parallel (ping-pong)"
-    tiles, k_tiles = -(-n // rows), k // 128
-    if 2 * tiles <= SMS and min(SMS // tiles, k_tiles // 8) >= 2:
-        return f"split-K {min(SMS // tiles, k_tiles // 8)} ({tiles} tiles)"
-    if tiles < SMS and k_tiles * (SMS - tiles) >= 32 * SMS:
-        return f"stream-K ({tiles} tiles)"
-    return f"data-parallel ({tiles} tiles)"
+    tiles = -(-n // rows)
+    how, splits = fit_costs.decomposition(tiles, k // 128, SMS)
+    return f"{NAMES[how]}{f' {splits}' if how == 'split' else ''} ({tiles} tiles)"
 
 
 def main(paths: list[str]) -> None:

@@ -3,8 +3,8 @@ final settled sweep of the series up to 0015 in `../stream_floor/` (another leas
 
     python3 targets_one_pass.py      # prints targets_one_pass.md
 
-Rows and targets as `../stream_floor/targets_stream.py` reads them; that script's readers are
-used here, so both tables count a row the same way.
+Rows and targets as `../stream_floor/targets_stream.py` reads them; that script's readers and
+its fastest-kernel table are used here, so both tables count a row the same way.
 """
 
 from __future__ import annotations
@@ -46,11 +46,7 @@ def main() -> None:
     print(f"\nBoth targets: {n_after} of {len(after)} rows with 0016, {n_before} of "
           f"{len(before)} in `../stream_floor/settled/`.\n")
     print("## The fastest kernel with fix 0016\n")
-    print("| shape | " + " | ".join(f"M = {m}" for m in MS) + " |")
-    print("| --- | " + " | ".join("---" for _ in MS) + " |")
-    for s in shapes:
-        print(f"| {s} | " + " | ".join(after[s, m]["best"].replace("_cluster", " c")
-                                        .replace("x1x1_", " ") for m in MS) + " |")
+    targets_stream.print_fastest(after, shapes)
 
 
 if __name__ == "__main__":

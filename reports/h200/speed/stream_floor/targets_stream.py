@@ -36,6 +36,15 @@ def met(r: dict) -> bool:
     return r["cublas_us"] / r["best_us"] >= SPEEDUP and r["floor_us"] / r["best_us"] >= FLOOR
 
 
+def print_fastest(rows: dict[tuple[str, int], dict], shapes: list[str]) -> None:
+    """The table of the fastest kernel per shape and M."""
+    print("| shape | " + " | ".join(f"M = {m}" for m in MS) + " |")
+    print("| --- | " + " | ".join("---" for _ in MS) + " |")
+    for s in shapes:
+        print(f"| {s} | " + " | ".join(rows[s, m]["best"].replace("_cluster", " c")
+                                        .replace("x1x1_", " ") for m in MS) + " |")
+
+
 def main() -> None:
     final, first = rows(FINAL), rows(FIRST)
     shapes = sorted({s for s, _ in final}, key=lambda s: (s.split("/")[0] != "llama3-8b", s))
@@ -72,11 +81,7 @@ def main() -> None:
     print(f"\nBoth targets: {n_final} of {len(final)} rows in the final sweep, {n_first} of "
           f"{len(first)} in the first, {both} in both.\n")
     print("## The fastest kernel, final sweep\n")
-    print("| shape | " + " | ".join(f"M = {m}" for m in MS) + " |")
-    print("| --- | " + " | ".join("---" for _ in MS) + " |")
-    for s in shapes:
-        print(f"| {s} | " + " | ".join(final[s, m]["best"].replace("_cluster", " c")
-                                        .replace("x1x1_", " ") for m in MS) + " |")
+    print_fastest(final, shapes)
     spread = [final[k]["best_us"] / first[k]["best_us"] for k in final
               if final[k]["best"] == first[k]["best"]]
     print(f"\nWhere both sweeps picked the same kernel ({len(spread)} rows), its time in the "
