@@ -1,18 +1,23 @@
 """Tables of the raster-order runs: the fastest tile's time before over after in the two runs of
-the rule "along M for every problem" (opposite order), in the run of fix 0017 as committed
-(along M where 4m > n), and our fastest tile beside Machete's best schedule in the same run.
+the rule "along M for every problem" (opposite order) and in the run of fix 0017 as committed
+(along M where 4m > n). Ours beside Machete is in the bench's own report of that run
+(`after_before/peers/report.md`).
 
-Usage, from this folder:
-    python3 raster_table.py > raster_table.md
+Usage, from the repository root:
+    PYTHONPATH=scripts python3 reports/h200/speed/raster_order/raster_table.py \
+        > reports/h200/speed/raster_order/raster_table.md
 """
 import json
 from pathlib import Path
+
+from w4a16.bench.shapes import MODELS
 
 HERE = Path(__file__).resolve().parent
 # The two runs of the first rule: raster along M for every problem ("after").
 RUNS = {"run 1 (before, then after)": HERE / "before_after" / "variants" / "summary.json",
         "run 2 (after, then before)": HERE / "after_before" / "variants" / "summary.json"}
 COMMITTED = HERE / "committed" / "variants" / "summary.json"
+N = {f"{model}/{layer}": n for model, layers in MODELS.items() for layer, n, _ in layers}
 
 
 def fastest(summary: Path) -> dict[tuple[str, int, str], float]:
@@ -26,16 +31,10 @@ def along_m(m: int, n: int) -> bool:
     return m * 16 > n * 4
 
 
-def shape_n() -> dict[str, int]:
-    doc = json.loads((HERE / "after_before" / "peers" / "bench.json").read_text())
-    return {p["label"]: p["n"] for p in doc["problems"]}
-
-
 def ratio_table(best: dict[str, dict[tuple[str, int, str], float]], after: str) -> None:
     """One row per shape, one column per M: before over `after` in each run, '/'-separated."""
-    ns = shape_n()
     labels = sorted({k[0] for b in best.values() for k in b},
-                    key=lambda s: (s.split("/")[0], ns[s], s))
+                    key=lambda s: (s.split("/")[0], N[s], s))
     ms = sorted({k[1] for b in best.values() for k in b})
     print("| shape | n | " + " | ".join(f"M = {m}" for m in ms) + " |")
     print("| --- | ---: |" + " --- |" * len(ms))
@@ -43,9 +42,9 @@ def ratio_table(best: dict[str, dict[tuple[str, int, str], float]], after: str) 
         cells = []
         for m in ms:
             ratios = [b[(s, m, "before")] / b[(s, m, after)] for b in best.values()]
-            star = "*" if along_m(m, ns[s]) else ""
+            star = "*" if along_m(m, N[s]) else ""
             cells.append(" / ".join(f"{r:.3f}" for r in ratios) + star)
-        print(f"| {s} | {ns[s]} | " + " | ".join(cells) + " |")
+        print(f"| {s} | {N[s]} | " + " | ".join(cells) + " |")
     print()
 
 
@@ -62,23 +61,5 @@ def rule_tables() -> None:
     ratio_table({"committed": fastest(COMMITTED)}, "committed")
 
 
-def machete_table() -> None:
-    doc = json.loads((HERE / "after_before" / "peers" / "bench.json").read_text())
-    print("## Beside Machete in the same run (`after_before/peers/`)\n")
-    print("Ours: the fastest of 128x256 and 256x128 (cluster 1) with the raster-along-M rule as "
-          "timed there (along M at every M). Machete: the faster of its 128x256 and 256x128 "
-          "schedules (2x1 clusters). Ratio: Machete's time over ours (above 1: ours is faster).\n")
-    print("| shape | M | ours (us) | Machete (us) | Machete / ours | cuBLAS fp16 / ours |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: |")
-    for p in doc["problems"]:
-        ours = min(t["median_us"] for t in p["tactics"] if t["status"] == "ok")
-        peer = min(t["median_us"] for t in p["peers"] if t["status"] == "ok")
-        cublas = p["cublas"]["median_us"]
-        print(f"| {p['label']} | {p['m']} | {ours:.1f} | {peer:.1f} | {peer / ours:.3f} | "
-              f"{cublas / ours:.3f} |")
-    print()
-
-
 if __name__ == "__main__":
     rule_tables()
-    machete_table()
