@@ -1,0 +1,1 @@
+$ ncu --clock-control none --set full --csv --page raw -k regex:device_kernel --launch-count 2 w4a16MacheteBench --n 14336 --k 4096 --m 2048 --schedules 128x256_2x1x1_TmaMI_TmaCoop_streamK --budget-ms 1 --min-samples 1 --max-samples 1 --warmup 0

@@ -1,0 +1,1 @@
+$ ncu --clock-control none --set full --csv --page raw -k regex:device_kernel --launch-count 1 w4a16SM90Bench --n 14336 --k 4096 --m 1024 --tactics tile128x256x64_cluster2x1x1_coop --budget-ms 1 --min-samples 1 --max-samples 1 --warmup 0
