@@ -1,7 +1,7 @@
 """Tables of the raster-order runs: the fastest tile's time before over after in the two runs of
 the rule "along M for every problem" (opposite order) and in the run of fix 0017 as committed
-(along M where 4m > n). Ours beside Machete is in the bench's own report of that run
-(`after_before/peers/report.md`).
+(along M where 4m > n), with fp16 and with bf16 activations. Ours beside Machete is in the bench's
+own report of that run (`after_before/peers/report.md`).
 
 Usage, from the repository root:
     PYTHONPATH=scripts python3 reports/h200/speed/raster_order/raster_table.py \
@@ -17,6 +17,7 @@ HERE = Path(__file__).resolve().parent
 RUNS = {"run 1 (before, then after)": HERE / "before_after" / "variants" / "summary.json",
         "run 2 (after, then before)": HERE / "after_before" / "variants" / "summary.json"}
 COMMITTED = HERE / "committed" / "variants" / "summary.json"
+BF16 = HERE / "bf16" / "variants" / "summary.json"
 N = {f"{model}/{layer}": n for model, layers in MODELS.items() for layer, n, _ in layers}
 
 
@@ -59,6 +60,10 @@ def rule_tables() -> None:
           "rasters along M; in the others both builds run the same order, so their spread is the "
           "run's noise.\n")
     ratio_table({"committed": fastest(COMMITTED)}, "committed")
+    print("## Fix 0017 as committed, bf16 activations: before over after (`bf16/`, one run, "
+          "before first)\n")
+    print("Tile 128x256 at clusters 1x1 and 2x1. Stars as above.\n")
+    ratio_table({"bf16": fastest(BF16)}, "after")
 
 
 if __name__ == "__main__":
