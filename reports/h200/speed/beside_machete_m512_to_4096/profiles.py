@@ -66,6 +66,9 @@ def ncu() -> None:
 # Raw ncu metrics shown per kernel, with the name the table gives them.
 FULL_METRICS = {
     "sm__cycles_elapsed.avg": "cycles",
+    "sm__cycles_active.avg": "SM active cycles, mean over SMs",
+    "sm__cycles_active.min": "SM active cycles, least busy SM",
+    "sm__cycles_active.max": "SM active cycles, busiest SM",
     "smsp__inst_executed.sum": "instructions",
     "sm__pipe_tensor_cycles_active.avg.pct_of_peak_sustained_elapsed": "tensor pipe active (%)",
     "smsp__average_warps_issue_stalled_wait_per_issue_active.ratio": "stall: wait",
