@@ -375,3 +375,67 @@ def test_ncu_json_is_rebuilt_from_the_raw_csvs(tmp_path: Path,
     assert profile.main(["--out", str(empty), "--from-csv"]) == 2
     assert profile.main(["--out", str(empty), "--tactics", "x"]) == 2  # no --binary, no CSVs
     assert "--binary NAME=PATH is needed" in capsys.readouterr().err
+
+
+def test_passes_are_checked(tmp_path: Path) -> None:
+    assert experiment.load_plan(_plan(tmp_path), Path("/")).passes == 1
+    assert experiment.load_plan(_plan(tmp_path, passes=3), Path("/")).passes == 3
+    for bad in (0, 11, "2", True, 1.5):
+        with pytest.raises(UserError, match="passes must be a whole number from 1 to 10"):
+            experiment.load_plan(_plan(tmp_path, passes=bad), Path("/"))
+
+
+def test_passes_alternate_the_order_of_the_variants_shape_by_shape(tmp_path: Path) -> None:
+    """Pass 1 times the variants in the plan's order, pass 2 in reverse, before the next
+    shape; every record says its pass."""
+    exp = experiment.load_plan(_plan(tmp_path, shapes=["llama3-8b/o", "llama3-8b/qkv"],
+                                     passes=2), Path("/"))
+    records = experiment.time_variants(exp, tmp_path / "out")
+    order = list(dict.fromkeys((r["label"], r["pass"], r["variant"]) for r in records))
+    assert order == [("llama3-8b/o", 1, "base"), ("llama3-8b/o", 1, "knob"),
+                     ("llama3-8b/o", 2, "knob"), ("llama3-8b/o", 2, "base"),
+                     ("llama3-8b/qkv", 1, "base"), ("llama3-8b/qkv", 1, "knob"),
+                     ("llama3-8b/qkv", 2, "knob"), ("llama3-8b/qkv", 2, "base")]
+
+
+def _timed(variant: str, tactic: str, us: float, pass_no: int) -> dict:
+    return {"label": "llama3-8b/o", "m": 16, "variant": variant, "status": "ok",
+            "tactic": tactic, "median_us": us, "pass": pass_no}
+
+
+def test_a_tactic_timed_in_several_passes_counts_with_the_mean_of_its_medians() -> None:
+    # t1 wins pass 1 and loses pass 2; over both its mean (21) beats t2's (22).
+    records = [_timed("base", "t1", 20.0, 1), _timed("base", "t2", 24.0, 1),
+               _timed("base", "t1", 22.0, 2), _timed("base", "t2", 20.0, 2)]
+    best = experiment.best_by_problem(records)[("llama3-8b/o", 16, "base")]
+    assert (best["tactic"], best["median_us"], best["pass_us"]) == ("t1", 21.0, [20.0, 22.0])
+    second = experiment.best_by_problem(records, 2)[("llama3-8b/o", 16, "base")]
+    assert (second["tactic"], second["median_us"]) == ("t2", 20.0)
+    # Records of a run without passes are pass 1.
+    plain = [{k: v for k, v in r.items() if k != "pass"} for r in records[:2]]
+    assert experiment.best_by_problem(plain, 1)[("llama3-8b/o", 16, "base")]["tactic"] == "t1"
+
+
+def test_pass_table_shows_how_far_a_comparison_moves_between_passes() -> None:
+    exp = experiment.Experiment([experiment.Variant("base", Path("a")),
+                                 experiment.Variant("knob", Path("b"))],
+                                experiment.shapes.shapes(["llama3-8b"], ["o"]), (16,), "fp16",
+                                experiment.Sampling(), passes=2)
+    records = [_timed("base", "t1", 20.0, 1), _timed("knob", "t1", 10.0, 1),
+               _timed("knob", "t1", 25.0, 2), _timed("base", "t1", 20.0, 2)]
+    text = experiment.pass_table(exp, records)
+    assert "2.000 / 0.800" in text
+    # Over both passes knob's mean is 17.5 us against base's 20.
+    assert "17.5(1.14x)" in experiment.table(exp, experiment.best_by_problem(records))
+
+
+def test_summary_and_table_of_a_run_in_passes(tmp_path: Path) -> None:
+    pytest.importorskip("matplotlib")
+    out = tmp_path / "out"
+    assert experiment.main(["--plan", str(_plan(tmp_path, passes=2)), "--out", str(out)]) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["passes"] == 2
+    assert all(len(b["pass_us"]) == 2 for b in summary["best"])
+    for b in summary["best"]:
+        assert b["median_us"] == pytest.approx(sum(b["pass_us"]) / 2)
+    assert "pass by pass" in (out / "table.txt").read_text()

@@ -7,12 +7,16 @@ after the other on the same GPU, so the differences between them are what a deco
 report compares. Output: `binaries.json` (the SHA-256 of each binary), `records.jsonl`
 (the binary's tactic records, tagged with the variant, written as they come),
 `summary.json`, `variants.png` (each variant's best time against M, one panel per shape),
-and a table of the best time per (shape, M) and variant, printed last. With
-`"baselines": true` the same run also measures the roofline and times cuBLAS (torch) on
-every (shape, M), first (`baselines.json`), and a second table gives each variant's speedup
-over cuBLAS and fraction of the memory/compute floor: the numbers speed targets are
-stated in. `--from-records` rebuilds the tables and the plot from those files alone, on any
-machine: for a run cut off at its time limit.
+and a table of the best time per (shape, M) and variant, printed last.
+
+With `"passes": N` every shape is timed N times, the variants in the plan's order and then in
+reverse order in turn (A B, B A, A B, ...). A tactic's time is then the mean of its N medians,
+and a further table gives each variant's ratio to the first in every pass, so a difference
+the size of the run's noise shows as one. With `"baselines": true` the same run also measures
+the roofline and times cuBLAS (torch) on every (shape, M), first (`baselines.json`), and a
+further table gives each variant's speedup over cuBLAS and fraction of the memory/compute
+floor: the numbers speed targets are stated in. `--from-records` rebuilds the tables and the
+plot from those files alone, on any machine: for a run cut off at its time limit.
 
 Plan format::
 
@@ -20,6 +24,7 @@ Plan format::
      "shapes": ["llama2-70b/o", ...] or "all", "m": [1, 16, 64], "dtype": "fp16",
      "sampling": {"budget_ms": 10},                   # optional, w4a16.bench.timing.Sampling
      "baselines": true,                               # optional: roofline + cuBLAS
+     "passes": 2,                                     # optional: times each shape is timed
      "builds": {"base": ["--tiles", "64x16", ...]},   # optional: `w4a16 build` arguments
      "variants": [{"name": "base", "binary": "base"},
                   {"name": "splitk2", "binary": "base", "tactics": "NAME,...", "m": [1],
@@ -34,6 +39,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import sys
 import time
 from dataclasses import dataclass, field
@@ -67,6 +73,7 @@ class Experiment:
     dtype: str
     sampling: Sampling
     baselines: bool = False
+    passes: int = 1  # each shape timed this many times, variants in alternating order
 
     def ms_of(self, variant: Variant) -> tuple[int, ...]:
         return variant.ms or self.ms
@@ -119,8 +126,12 @@ def load_plan(path: Path, root: Path) -> Experiment:
         raise UserError(f"dtype must be one of {shapes.DTYPES}")
     # The sampling settings: "sampling", or "plan" as the files in reports/ spell it.
     sampling = Sampling(**doc.get("sampling", doc.get("plan", {})))
+    passes = doc.get("passes", 1)
+    if not isinstance(passes, int) or isinstance(passes, bool) or not 1 <= passes <= 10:
+        raise UserError(f"plan {path}: passes must be a whole number from 1 to 10, "
+                        f"got {passes!r}")
     return Experiment(variants, chosen, ms, doc.get("dtype", "fp16"), sampling,
-                      bool(doc.get("baselines", False)))
+                      bool(doc.get("baselines", False)), passes)
 
 
 # Set by whoever runs a plan's builds, not by the plan: where and how the build happens.
@@ -149,15 +160,23 @@ def load_build_recipes(path: Path, root: Path) -> dict[str, tuple[Path, list[str
     return recipes
 
 
-def best_by_problem(records: list[dict[str, Any]]) -> dict[tuple[str, int, str], dict[str, Any]]:
-    """(label, m, variant) -> the fastest ok tactic record."""
-    best: dict[tuple[str, int, str], dict[str, Any]] = {}
+def best_by_problem(records: list[dict[str, Any]],
+                    pass_no: int | None = None) -> dict[tuple[str, int, str], dict[str, Any]]:
+    """(label, m, variant) -> the fastest ok tactic record. A tactic timed in several passes
+    counts with the mean of its medians (the record's `median_us`; `pass_us` lists them);
+    `pass_no` keeps one pass only. Records without a pass number are pass 1."""
+    times: dict[tuple[str, int, str, str], list[dict[str, Any]]] = {}
     for r in records:
-        if r.get("status") != "ok":
+        if r.get("status") != "ok" or (pass_no is not None and r.get("pass", 1) != pass_no):
             continue
-        key = (r["label"], r["m"], r["variant"])
-        if key not in best or r["median_us"] < best[key]["median_us"]:
-            best[key] = r
+        times.setdefault((r["label"], r["m"], r["variant"], r["tactic"]), []).append(r)
+    best: dict[tuple[str, int, str], dict[str, Any]] = {}
+    for (label, m, variant, _), runs in times.items():
+        merged = {**runs[0], "median_us": statistics.fmean(r["median_us"] for r in runs),
+                  "pass_us": [r["median_us"] for r in runs]}
+        key = (label, m, variant)
+        if key not in best or merged["median_us"] < best[key]["median_us"]:
+            best[key] = merged
     return best
 
 
@@ -187,9 +206,9 @@ def _legend(failed: dict[tuple[str, int, str], list[str]]) -> list[str]:
 
 def table(exp: Experiment, best: dict[tuple[str, int, str], dict[str, Any]],
           failed: dict[tuple[str, int, str], list[str]] | None = None) -> str:
-    """Best median per (shape, M) for each variant, with its ratio to the first variant; a
-    variant with failed tactics on a row is marked, so a fast broken kernel cannot pass as a
-    win."""
+    """Best time per (shape, M) for each variant (a tactic's median, or the mean of its
+    medians over the passes), with its ratio to the first variant; a variant with failed
+    tactics on a row is marked, so a fast broken kernel cannot pass as a win."""
     failed = failed or {}
     names = [v.name for v in exp.variants]
     head = f"{'shape':<18}{'M':>5} " + " ".join(f"{n[:14]:>15}" for n in names)
@@ -208,6 +227,28 @@ def table(exp: Experiment, best: dict[tuple[str, int, str], dict[str, Any]],
                 else:
                     gain = ref["median_us"] / r["median_us"]
                     cells.append(f"{r['median_us']:>7.1f}({gain:4.2f}x){mark}")
+            lines.append(f"{s.label:<18}{m:>5} " + " ".join(cells))
+    return "\n".join(lines)
+
+
+def pass_table(exp: Experiment, records: list[dict[str, Any]]) -> str:
+    """Each variant's best time over the first variant's, pass by pass ("/"-separated): how
+    far the same comparison moves between passes."""
+    names = [v.name for v in exp.variants]
+    per_pass = [best_by_problem(records, p) for p in range(1, exp.passes + 1)]
+    head = f"{'shape':<18}{'M':>5} " + " ".join(f"{n[:22]:>23}" for n in names[1:])
+    lines = [f"{names[0]} over each variant, pass by pass (passes alternate the variants' order)",
+             head, "-" * len(head)]
+    for s in exp.shapes:
+        for m in exp.all_ms():
+            cells = []
+            for n in names[1:]:
+                ratios = []
+                for best in per_pass:
+                    ref, r = best.get((s.label, m, names[0])), best.get((s.label, m, n))
+                    ratios.append("-" if ref is None or r is None
+                                  else f"{ref['median_us'] / r['median_us']:.3f}")
+                cells.append(f"{' / '.join(ratios):>23}")
             lines.append(f"{s.label:<18}{m:>5} " + " ".join(cells))
     return "\n".join(lines)
 
@@ -270,18 +311,21 @@ def time_variants(exp: Experiment, out: Path) -> list[dict[str, Any]]:
     started = time.monotonic()
     # Shape by shape, every variant in turn: variants are timed close together (less drift
     # between them), and a run cut off at its time limit loses whole shapes, not whole
-    # variants (the last of which are the candidates).
-    jobs = [(v, s) for s in exp.shapes for v in exp.variants]
+    # variants (the last of which are the candidates). Each further pass over a shape reverses
+    # the order, so whatever the order does to a variant's time falls on each in turn.
+    jobs = [(p, v, s) for s in exp.shapes for p in range(1, exp.passes + 1)
+            for v in (exp.variants if p % 2 else exp.variants[::-1])]
     with (out / "records.jsonl").open("w") as raw:
-        for i, (v, s) in enumerate(jobs, 1):
-            _run_job(exp, v, s, out, raw, records)
-            print(f"[experiment] {i}/{len(jobs)} {v.name} {s.label} "
+        for i, (p, v, s) in enumerate(jobs, 1):
+            _run_job(exp, v, s, out, raw, records, p)
+            run_of = f" pass {p}" if exp.passes > 1 else ""
+            print(f"[experiment] {i}/{len(jobs)} {v.name} {s.label}{run_of} "
                   f"({time.monotonic() - started:.0f} s)", flush=True)
     return records
 
 
 def _run_job(exp: Experiment, v: Variant, s: shapes.WeightShape, out: Path, raw: Any,
-             records: list[dict[str, Any]]) -> None:
+             records: list[dict[str, Any]], pass_no: int = 1) -> None:
     """One variant on one shape: its tactic records, tagged, into `records` and `raw`."""
     problems = [Problem.of(s, m, exp.dtype, shapes.GROUP, shapes.QUANT) for m in exp.ms_of(v)]
     cmd = binary.command(v.binary, problems,
@@ -289,7 +333,7 @@ def _run_job(exp: Experiment, v: Variant, s: shapes.WeightShape, out: Path, raw:
 
     def keep(record: Record) -> None:
         if isinstance(record, TacticRecord):
-            tagged = {**record.to_json(), "variant": v.name}
+            tagged = {**record.to_json(), "variant": v.name, "pass": pass_no}
             records.append(tagged)
             raw.write(json.dumps(tagged) + "\n")
             raw.flush()
@@ -330,8 +374,10 @@ def write_outputs(exp: Experiment, records: list[dict[str, Any]], out: Path) -> 
     best = best_by_problem(records)
     failed = failures_by_problem(records)
     done = {(r["variant"], r["label"]) for r in records}
-    summary = {"best": [{"label": k[0], "m": k[1], "variant": k[2], "tactic": r["tactic"],
-                         "median_us": r["median_us"]} for k, r in sorted(best.items())],
+    summary = {"passes": exp.passes,
+               "best": [{"label": k[0], "m": k[1], "variant": k[2], "tactic": r["tactic"],
+                         "median_us": r["median_us"], "pass_us": r["pass_us"]}
+                        for k, r in sorted(best.items())],
                "failures": [{"label": k[0], "m": k[1], "variant": k[2], "tactics": v}
                             for k, v in sorted(failed.items())],
                "baselines": base,
@@ -343,6 +389,8 @@ def write_outputs(exp: Experiment, records: list[dict[str, Any]], out: Path) -> 
                "binaries": _saved(out, "binaries.json")}
     (out / "summary.json").write_text(json.dumps(summary, indent=1) + "\n")
     text = table(exp, best, failed)
+    if exp.passes > 1 and len(exp.variants) > 1:
+        text += "\n\n" + pass_table(exp, records)
     if base is not None:
         text += "\n\n" + target_table(exp, best, base, failed)
     (out / "table.txt").write_text(text + "\n")
