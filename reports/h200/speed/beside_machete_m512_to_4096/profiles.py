@@ -47,15 +47,27 @@ def clocks() -> None:
               f"{statistics.median(r[2] for r in window):.0f} |")
 
 
+def ncu_rows(path: Path) -> list[dict[str, str]]:
+    """The rows of ncu's CSV in a gzip-compressed capture, without the lines the bench binary
+    printed around it."""
+    with gzip.open(path, "rt") as f:
+        lines = [line for line in f.read().splitlines() if line.startswith('"')]
+    return list(csv.DictReader(io.StringIO("\n".join(lines))))
+
+
+def last_kernel_id(rows: list[dict[str, str]]) -> str:
+    """The ID of the last kernel profiled: the GEMM (Machete's bench launches its prepack kernel
+    first). The raw page's units row has an empty ID."""
+    return max((r["ID"] for r in rows if r["ID"].isdigit()), key=int)
+
+
 def ncu() -> None:
     print("\n| kernel (ncu, one launch) | elapsed cycles | SM frequency (GHz) | instructions | "
           "L2 hit rate (%) | DRAM throughput (%) |")
     print("| --- | ---: | ---: | ---: | ---: | ---: |")
     for path in sorted((HERE / "pass2" / "ncu").glob("*.csv.gz")):
-        with gzip.open(path, "rt") as f:
-            lines = [line for line in f.read().splitlines() if line.startswith('"')]
-        rows = list(csv.DictReader(io.StringIO("\n".join(lines))))
-        last = max(r["ID"] for r in rows)  # Machete's bench launches its prepack kernel first
+        rows = ncu_rows(path)
+        last = last_kernel_id(rows)
         m = {r["Metric Name"]: r["Metric Value"] for r in rows if r["ID"] == last}
         freq = float(m["SM Frequency"].replace(",", "")) / 1e9
         name = path.name.removesuffix(".csv.gz").removesuffix("_TmaMI_TmaCoop_streamK")
@@ -88,10 +100,9 @@ def full() -> None:
     runs = ["machete_m1024", "ours_m1024", "machete_m2048", "ours_m2048"]
     values = {}
     for run in runs:
-        with gzip.open(HERE / "ncu_full" / f"{run}.csv.gz", "rt") as f:
-            lines = [line for line in f.read().splitlines() if line.startswith('"')]
-        header, *rows = list(csv.reader(io.StringIO("\n".join(lines))))
-        values[run] = dict(zip(header, rows[-1], strict=True))  # the GEMM, the last kernel
+        rows = ncu_rows(HERE / "ncu_full" / f"{run}.csv.gz")  # raw page: a row per kernel
+        last = last_kernel_id(rows)
+        values[run] = next(r for r in rows if r["ID"] == last)
     print("\n| metric (stalls: warps stalled per issue) | " + " | ".join(runs) + " |")
     print("| --- |" + " ---: |" * len(runs))
     for metric, name in FULL_METRICS.items():

@@ -9,13 +9,14 @@ Machete's fastest schedule runs it (`streamk/streamk_plan.json`, from `w4a16 lab
 512,1024,2048,4096 --tiles 128x256`; Llama shapes only).
 
 Usage, from the repository root:
-    python3 reports/h200/speed/beside_machete_m512_to_4096/table.py \
+    PYTHONPATH=scripts python3 reports/h200/speed/beside_machete_m512_to_4096/table.py \
         > reports/h200/speed/beside_machete_m512_to_4096/table.md
 """
-import gzip
 import json
 import statistics
 from pathlib import Path
+
+from w4a16.bench.report import read_json
 
 HERE = Path(__file__).resolve().parent
 PASSES = ("pass1", "pass2")
@@ -29,9 +30,7 @@ def load(pass_name: str) -> dict[Key, dict]:
     """Per problem of one pass: n, our tactics' and Machete's schedules' medians, cuBLAS."""
     out: dict[Key, dict] = {}
     for run in RUNS:
-        with gzip.open(HERE / pass_name / run / "bench.json.gz", "rt") as f:
-            problems = json.load(f)["problems"]
-        for p in problems:
+        for p in read_json(HERE / pass_name / run / "bench.json.gz")["problems"]:
             ok = [t for t in p["tactics"] if t["status"] == "ok"]
             peers = [t for t in p.get("peers") or [] if t["status"] == "ok"
                      and t["tactic"] != "machete_heuristic"]

@@ -7,12 +7,11 @@ time in `settled/` (series up to 0016) over its time in `../stream_floor/settled
 
 from __future__ import annotations
 
-import gzip
-import json
 import statistics
 from pathlib import Path
 
 from one_pass_table import SHAPES, decomposition
+from w4a16.bench.report import read_json
 
 HERE = Path(__file__).resolve().parent
 AFTER = HERE / "settled" / "bench.json.gz"
@@ -21,7 +20,7 @@ BEFORE = HERE.parent / "stream_floor" / "settled" / "bench.json.gz"
 
 def times(path: Path) -> dict[tuple[str, int, str], float]:
     out = {}
-    for p in json.loads(gzip.decompress(path.read_bytes()))["problems"]:
+    for p in read_json(path)["problems"]:
         for t in p["tactics"]:
             if t["status"] == "ok":
                 out[p["label"], p["m"], t["tactic"]] = t["median_us"]
