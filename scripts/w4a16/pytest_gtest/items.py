@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -98,6 +99,7 @@ class GTestBinary(pytest.Collector):
     def __init__(self, *, binary: Path, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.binary = binary
+        self._relpaths: dict[Path, str] = {}
 
     def collect(self) -> list[GTestCase]:
         state = state_of(self.config)
@@ -109,15 +111,26 @@ class GTestBinary(pytest.Collector):
         )
         in_shard = listing.in_shard
         pattern = state.settings.gpu_pattern
+        # One marker object each, shared by every item: 300 cases need not make 600.
+        gtest_mark, gpu_mark = pytest.mark.gtest, pytest.mark.gpu
         items = []
         for info in listing.cases:
             item = GTestCase.from_parent(self, name=info.name, info=info)
             item.in_shard = in_shard is None or info.name in in_shard
-            item.add_marker("gtest")
+            item.add_marker(gtest_mark)
             if pattern.search(info.name):
-                item.add_marker("gpu")
+                item.add_marker(gpu_mark)
             items.append(item)
         return items
+
+    def relpath(self, path: Path) -> str:
+        """`path` relative to the rootdir as pytest shows locations; once per source file."""
+        cached = self._relpaths.get(path)
+        if cached is None:
+            cached = self._relpaths[path] = self.session._node_location_to_relpath(
+                Path(os.path.abspath(path))
+            )
+        return cached
 
     def reportinfo(self) -> tuple[Path, int | None, str]:
         return self.binary, None, self.name
@@ -170,6 +183,14 @@ class GTestCase(pytest.Item):
         if isinstance(excinfo.value, UserError):
             return str(excinfo.value)
         return super().repr_failure(excinfo, style=style)
+
+    @functools.cached_property
+    def location(self) -> tuple[str, int | None, str]:
+        """pytest's location from reportinfo(), with the relative path computed once per
+        source file by the binary's collector rather than once per case."""
+        path, line, name = self.reportinfo()
+        assert isinstance(self.parent, GTestBinary)
+        return self.parent.relpath(path), line, name
 
     def reportinfo(self) -> tuple[Path, int | None, str]:
         source = _source(self.info.file, self.binary)
