@@ -152,8 +152,8 @@ def _session(folder: Path, args: list[str], expect_passed: int | None) -> Callab
 
 def measure(binary: Path, work: Path, runs: int, pytest_cpp: bool) -> dict[str, float]:
     names = [case.name for case in list_cases(binary)]
-    kinds = ("bridge", "per_case", "empty", "idle_lean", "idle_full", "pytest_cpp")
-    folders = {name: work / name for name in kinds}
+    folders = {name: work / name for name in ("bridge", "per_case", "empty", "idle_lean",
+                                               "idle_full", "pytest_cpp")}
     for folder in folders.values():
         folder.mkdir(parents=True, exist_ok=True)
         (folder / "pytest.ini").write_text("[pytest]\n")

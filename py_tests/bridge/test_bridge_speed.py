@@ -55,16 +55,15 @@ def _measure(binary: Path, work: Path) -> dict[str, float]:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-def _ratio(slow: float, fast: float, floor: float) -> float:
-    """How many times more `slow` adds over `floor` than `fast` does over the same floor."""
-    return (slow - floor) / max(fast - floor, 1e-6)
+def _ratio(slow: float, slow_floor: float, fast: float, fast_floor: float) -> float:
+    """How many times more `slow` adds over its floor than `fast` over its own."""
+    return (slow - slow_floor) / max(fast - fast_floor, 1e-6)
 
 
 def _speedup(t: dict[str, float]) -> float:
     """The judged ratio: each way's cost beyond pytest's own per-item cost (its floor)."""
-    return (t["c_one_process_per_case"] - t["f_full_idle_items"]) / max(
-        t["b_bridge"] - t["f_lean_idle_items"], 1e-6
-    )
+    return _ratio(t["c_one_process_per_case"], t["f_full_idle_items"],
+                  t["b_bridge"], t["f_lean_idle_items"])
 
 
 def test_bridge_cost_per_case(
@@ -92,7 +91,7 @@ def test_bridge_cost_per_case(
             f" (e) empty pytest session {e:.0f} ms;"
             f" (f) idle items, lean {f_lean:.0f} ms, full {f_full:.0f} ms;"
             f" judged (c-f_full)/(b-f_lean) = {_speedup(t):.1f}x;"
-            f" (c-e)/(b-e) = {_ratio(c, b, e):.1f}x of at most {_ratio(c, f_lean, e):.1f}x;"
+            f" (c-e)/(b-e) = {_ratio(c, e, b, e):.1f}x of at most {_ratio(c, e, f_lean, e):.1f}x;"
             f" end to end (c)/(b) = {c / b:.1f}x"
         )
     assert overhead < MAX_MS_PER_CASE

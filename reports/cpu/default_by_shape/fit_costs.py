@@ -156,10 +156,10 @@ def cmd_fit(paths: list[str]) -> None:
         print(f"{rows:4d} {t:6d}  {c[0]:8.2f} {c[1]:8.2f} {c[2]:8.2f}")
 
 
-def cmd_price(source: str, paths: list[str]) -> None:
-    """Per M in the model's range, the pick's loss against the fastest tactic timed."""
-    table = table_from_patch(source) if source.endswith(".patch") else fit_table(*load([source]))
-    times, shapes, sms = load(paths)
+def pick_losses(table: Table, times: Times, shapes: dict[str, tuple[int, int]],
+                sms: int) -> dict[int, list[tuple[float, float, str]]]:
+    """Per M in the model's range: (the pick's loss, the best candidate's loss, "shape pick")
+    against the fastest tactic timed, for every problem that timed all three candidates."""
     losses: dict[int, list[tuple[float, float, str]]] = defaultdict(list)
     for (label, m), by_tactic in sorted(times.items()):
         t = covering(m)
@@ -175,6 +175,14 @@ def cmd_price(source: str, paths: list[str]) -> None:
         candidates = min(by_tactic[name] for name in names.values())
         losses[m].append((by_tactic[names[pick]] / best - 1, candidates / best - 1,
                           f"{label} {pick}x{t}"))
+    return losses
+
+
+def cmd_price(source: str, paths: list[str]) -> None:
+    """Per M in the model's range, the pick's loss against the fastest tactic timed."""
+    table = table_from_patch(source) if source.endswith(".patch") else fit_table(*load([source]))
+    times, shapes, sms = load(paths)
+    losses = pick_losses(table, times, shapes, sms)
     print(f"{source} on {', '.join(paths)} ({sms} SMs, deep K up to {DEEP_K_TOKENS} tokens)")
     print("   M  problems  pick within 5%  median  worst             worst at            "
           "best candidate within 5%  median  worst")

@@ -27,20 +27,8 @@ TOKENS = 16
 
 def losses(table: fit_costs.Table, data: tuple) -> list[float]:
     """The pick's loss against the fastest decode tile on every M <= 16 problem."""
-    times, shapes, sms = data
-    out = []
-    for (label, m), by_tactic in sorted(times.items()):
-        if fit_costs.covering(m) != TOKENS:
-            continue
-        names = {rows: fit_costs.NAME[rows].format(t=TOKENS) for rows in fit_costs.ROWS}
-        if not all(name in by_tactic for name in names.values()):
-            continue
-        model = {rows: float(np.dot(table[(rows, TOKENS)],
-                                    fit_costs.features(rows, TOKENS, m, *shapes[label], sms)))
-                 for rows in (128, 64, 256)}  # the patch's order: 128 rows win a tie
-        pick = min(model, key=model.__getitem__)
-        out.append(by_tactic[names[pick]] / min(by_tactic.values()) - 1)
-    return out
+    by_m = fit_costs.pick_losses(table, *data)
+    return [loss for m, rows in by_m.items() if m <= TOKENS for loss, _, _ in rows]
 
 
 def describe(values: list[float]) -> str:

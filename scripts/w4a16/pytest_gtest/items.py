@@ -75,7 +75,8 @@ def _source(file: str | None, binary: Path) -> Path | None:
     path = Path(file)
     if not path.is_absolute():
         path = binary.parent / path
-    return path if path.exists() else None
+    # Normalized as pytest's own locations are (no `..`), once per file.
+    return Path(os.path.abspath(path)) if path.exists() else None
 
 
 # `file.cc:12: Failure` heads a failure in the output; the details say `file.cc:12`.
@@ -99,7 +100,6 @@ class GTestBinary(pytest.Collector):
     def __init__(self, *, binary: Path, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.binary = binary
-        self._relpaths: dict[Path, str] = {}
 
     def collect(self) -> list[GTestCase]:
         state = state_of(self.config)
@@ -122,15 +122,6 @@ class GTestBinary(pytest.Collector):
                 item.add_marker(gpu_mark)
             items.append(item)
         return items
-
-    def relpath(self, path: Path) -> str:
-        """`path` relative to the rootdir as pytest shows locations; once per source file."""
-        cached = self._relpaths.get(path)
-        if cached is None:
-            cached = self._relpaths[path] = self.session._node_location_to_relpath(
-                Path(os.path.abspath(path))
-            )
-        return cached
 
     def reportinfo(self) -> tuple[Path, int | None, str]:
         return self.binary, None, self.name
@@ -186,11 +177,11 @@ class GTestCase(pytest.Item):
 
     @functools.cached_property
     def location(self) -> tuple[str, int | None, str]:
-        """pytest's location from reportinfo(), with the relative path computed once per
-        source file by the binary's collector rather than once per case."""
+        """pytest's location from reportinfo(), without pytest's per-item Path rebuild: the
+        binary is resolved and `_source` normalizes once per file, so the path goes straight
+        to the session's own relative-path cache."""
         path, line, name = self.reportinfo()
-        assert isinstance(self.parent, GTestBinary)
-        return self.parent.relpath(path), line, name
+        return self.session._node_location_to_relpath(path), line, name
 
     def reportinfo(self) -> tuple[Path, int | None, str]:
         source = _source(self.info.file, self.binary)
